@@ -1,0 +1,24 @@
+//! Loading and running ONNX graphs with tract, for the base, the exported model and tests.
+
+use std::io::Cursor;
+
+use tract_onnx::prelude::*;
+
+/// An optimised, runnable tract plan.
+pub type Plan = Arc<TypedSimplePlan>;
+
+/// Parses ONNX bytes, fixes the first input to `shape` (f32), optimises and plans it.
+pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
+    tract_onnx::onnx()
+        .model_for_read(&mut Cursor::new(onnx))?
+        .with_input_fact(0, f32::fact(shape).into())?
+        .into_optimized()?
+        .into_runnable()
+}
+
+/// Runs a plan on one f32 input of `shape` and returns its first output, flattened.
+pub fn run_plan(plan: &Plan, input: Vec<f32>, shape: &[usize]) -> TractResult<Vec<f32>> {
+    let tensor = Tensor::from_shape(shape, &input)?;
+    let outputs = plan.run(tvec![tensor.into()])?;
+    Ok(outputs[0].to_plain_array_view::<f32>()?.iter().copied().collect())
+}

@@ -1,0 +1,142 @@
+//! The shared preprocessing on images made here, with known pixels.
+
+use std::io::Cursor;
+
+use classifier::meta::{ChannelOrder, InputSpec, Layout};
+use classifier::preprocess::{self, PreprocessError};
+use classifier::ResizeFilter;
+use image::{DynamicImage, ImageBuffer, ImageEncoder, ImageFormat, Luma, Rgb, RgbImage, Rgba};
+
+fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut bytes = Cursor::new(Vec::new());
+    image.write_to(&mut bytes, format).unwrap();
+    bytes.into_inner()
+}
+
+/// A 2×1 image: red on the left, blue on the right.
+fn red_blue() -> RgbImage {
+    RgbImage::from_fn(2, 1, |x, _| if x == 0 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) })
+}
+
+/// A little-endian TIFF/Exif chunk with one Orientation entry.
+fn exif_orientation(value: u16) -> Vec<u8> {
+    let mut chunk = b"II*\0".to_vec();
+    chunk.extend(8u32.to_le_bytes());
+    chunk.extend(1u16.to_le_bytes());
+    chunk.extend(0x0112u16.to_le_bytes());
+    chunk.extend(3u16.to_le_bytes());
+    chunk.extend(1u32.to_le_bytes());
+    chunk.extend(value.to_le_bytes());
+    chunk.extend([0, 0]);
+    chunk.extend(0u32.to_le_bytes());
+    chunk
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    let image = red_blue();
+    let mut bytes = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
+    encoder.set_exif_metadata(exif_orientation(6)).unwrap();
+    encoder.write_image(image.as_raw(), 2, 1, image::ExtendedColorType::Rgb8).unwrap();
+    let decoded = preprocess::decode(&bytes).unwrap();
+    // Orientation 6 = rotate 90° clockwise: the 2×1 row becomes a 1×2 column, red on top.
+    assert_eq!(decoded.dimensions(), (1, 2));
+    assert_eq!(decoded.get_pixel(0, 0), &Rgb([255, 0, 0]));
+    assert_eq!(decoded.get_pixel(0, 1), &Rgb([0, 0, 255]));
+}
+
+#[test]
+fn transparency_is_composited_onto_white() {
+    let image = ImageBuffer::from_fn(3, 1, |x, _| match x {
+        0 => Rgba([0, 0, 0, 0]),
+        1 => Rgba([0, 0, 0, 255]),
+        _ => Rgba([255, 0, 0, 128]),
+    });
+    let decoded = preprocess::decode(&encode(&DynamicImage::ImageRgba8(image), ImageFormat::Png)).unwrap();
+    assert_eq!(decoded.get_pixel(0, 0), &Rgb([255, 255, 255]), "fully transparent → white");
+    assert_eq!(decoded.get_pixel(1, 0), &Rgb([0, 0, 0]), "opaque stays");
+    assert_eq!(decoded.get_pixel(2, 0), &Rgb([255, 127, 127]), "half red on white → pink");
+}
+
+#[test]
+fn grey_and_sixteen_bit_become_rgb8() {
+    let grey = ImageBuffer::from_pixel(2, 2, Luma([77u8]));
+    let decoded = preprocess::decode(&encode(&DynamicImage::ImageLuma8(grey), ImageFormat::Png)).unwrap();
+    assert_eq!(decoded.get_pixel(1, 1), &Rgb([77, 77, 77]));
+
+    let deep = ImageBuffer::from_pixel(2, 2, Rgb([65535u16, 32896, 0]));
+    let decoded = preprocess::decode(&encode(&DynamicImage::ImageRgb16(deep), ImageFormat::Png)).unwrap();
+    assert_eq!(decoded.get_pixel(0, 0), &Rgb([255, 128, 0]));
+}
+
+#[test]
+fn every_supported_format_decodes() {
+    let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(8, 8, Rgb([10, 200, 30])));
+    for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP, ImageFormat::Bmp] {
+        let decoded = preprocess::decode(&encode(&image, format)).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        let [r, g, b] = decoded.get_pixel(4, 4).0;
+        assert!(r < 40 && g > 170 && b < 60, "{format:?} gave {r},{g},{b}");
+    }
+}
+
+#[test]
+fn resize_gives_nhwc_rgb_0_255_with_the_named_filter() {
+    let image = RgbImage::from_fn(100, 40, |x, _| if x < 50 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+    let spec = InputSpec::plain_rgb(10, ResizeFilter::Triangle);
+    let tensor = preprocess::to_tensor(&image, &spec);
+    assert_eq!(tensor.len(), 10 * 10 * 3);
+    assert_eq!(&tensor[..3], &[255.0, 0.0, 0.0], "top-left stays pure red");
+    let last = tensor.len() - 3;
+    assert_eq!(&tensor[last..], &[0.0, 0.0, 255.0], "bottom-right stays pure blue");
+    let middle = &tensor[(5 * 10 + 4) * 3..(5 * 10 + 6) * 3];
+    assert!(middle[0] > 0.0 && middle[0] < 255.0, "triangle filter blends the edge: {middle:?}");
+}
+
+#[test]
+fn spec_fields_reorder_scale_and_lay_out() {
+    let image = RgbImage::from_pixel(2, 2, Rgb([10, 20, 30]));
+    let mut spec = InputSpec::plain_rgb(2, ResizeFilter::Nearest);
+    spec.channel_order = ChannelOrder::Bgr;
+    spec.layout = Layout::Nchw;
+    spec.scale = 0.5;
+    spec.mean = [1.0, 2.0, 3.0];
+    spec.std = [2.0, 2.0, 2.0];
+    let tensor = preprocess::to_tensor(&image, &spec);
+    // BGR: 30, 20, 10 → ×0.5 → 15, 10, 5 → −mean → 14, 8, 2 → ÷2 → 7, 4, 1; NCHW planes.
+    assert_eq!(tensor, vec![7.0, 7.0, 7.0, 7.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn bad_files_get_specific_errors() {
+    assert_eq!(preprocess::decode(&[]), Err(PreprocessError::Empty));
+    assert_eq!(preprocess::decode(b"just some text, not an image"), Err(PreprocessError::Unsupported));
+    let png = encode(&DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([1, 2, 3]))), ImageFormat::Png);
+    let truncated = &png[..png.len() / 2];
+    assert!(matches!(preprocess::decode(truncated), Err(PreprocessError::Corrupt(_))), "{:?}", preprocess::decode(truncated));
+}
+
+#[test]
+fn huge_images_are_refused_before_decoding() {
+    // A valid PNG header claiming 10000×10000 pixels (100 MP) followed by nothing.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let ihdr: Vec<u8> = [b"IHDR".as_slice(), &10_000u32.to_be_bytes(), &10_000u32.to_be_bytes(), &[8, 0, 0, 0, 0]].concat();
+    png.extend(13u32.to_be_bytes());
+    png.extend(&ihdr);
+    png.extend(crc32(&ihdr).to_be_bytes());
+    match preprocess::decode(&png) {
+        Err(PreprocessError::TooLarge { width: 10_000, height: 10_000, .. }) => {}
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
