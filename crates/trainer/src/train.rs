@@ -1,0 +1,254 @@
+//! `special-week train`: dataset folders → frozen features → head → report → export.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use classifier::meta::{InputSpec, Label};
+use classifier::preprocess;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use regex::Regex;
+use serde_json::json;
+
+use crate::augment::augment;
+use crate::dataset::{self, Dataset};
+use crate::evaluate::{self, Report};
+use crate::export::{self, MetaInputs};
+use crate::features;
+use crate::head::{self, TrainedHead};
+use crate::recipe::{Holdout, Recipe};
+use crate::split;
+use crate::{RESIZE_FILTER, base, plots};
+
+/// Everything `train` needs, from the command line.
+pub struct TrainOptions {
+    /// Dataset root with one folder per class.
+    pub dataset: PathBuf,
+    /// Where the model and report are written.
+    pub out: PathBuf,
+    /// Cache directory holding the base and cached features.
+    pub cache_dir: PathBuf,
+    /// The recipe.
+    pub recipe: Recipe,
+    /// Number of grouped cross-validation folds.
+    pub folds: usize,
+    /// Folder name of the Special Week class.
+    pub positive_class: String,
+    /// Japanese names of the Special Week and the other class.
+    pub labels_ja: [String; 2],
+    /// Group regex on file names.
+    pub group_regex: Regex,
+    /// Evaluate only; write the report but no model.
+    pub evaluate_only: bool,
+}
+
+/// Pooled head inputs of the original images and of the augmented copies.
+struct Features {
+    originals: Vec<Vec<f32>>,
+    augmented: Vec<Vec<f32>>,
+    /// For each augmented copy, the index of the original it came from.
+    augmented_origin: Vec<usize>,
+}
+
+impl Features {
+    /// Rows and labels of the originals selected by `keep`, plus their augmented copies.
+    fn training_rows(&self, truth: &[usize], keep: impl Fn(usize) -> bool) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let originals = (0..self.originals.len()).filter(|&i| keep(i)).map(|i| (self.originals[i].clone(), truth[i]));
+        let copies = self
+            .augmented_origin
+            .iter()
+            .enumerate()
+            .filter(|(_, origin)| keep(**origin))
+            .map(|(j, &origin)| (self.augmented[j].clone(), truth[origin]));
+        originals.chain(copies).unzip()
+    }
+}
+
+/// Runs training end to end and prints a summary.
+pub fn run(options: &TrainOptions) -> Result<()> {
+    let recipe = &options.recipe;
+    let base = base::load(&options.cache_dir)?;
+    let dataset = dataset::load(&options.dataset, &options.group_regex)?;
+    report_skipped(&dataset);
+    let positive = dataset.classes.iter().position(|c| *c == options.positive_class).with_context(|| {
+        format!("no class folder named {:?} (found {:?}); pass --positive-class", options.positive_class, dataset.classes)
+    })?;
+    let truth: Vec<usize> = dataset.samples.iter().map(|s| usize::from(s.class == positive)).collect();
+    let groups = dataset.groups();
+    let spec = InputSpec::plain_rgb(recipe.size, RESIZE_FILTER);
+    let features = extract_features(&base, &dataset, &truth, &spec, recipe, &options.cache_dir)?;
+
+    let folds = split::grouped_folds(&groups, &truth, 1, options.folds, recipe.head.seed);
+    let cv = cross_validate(&features, &truth, &folds, options.folds, recipe)?;
+    let threshold = if recipe.tune_threshold { crate::metrics::youden_threshold(&cv.scores, &as_bool(&truth)) } else { 0.5 };
+    let (test_scores, test_truth, history) = match recipe.holdout {
+        Holdout::GroupedFolds => (cv.scores.clone(), truth.clone(), cv.history.clone()),
+        Holdout::RandomFiles { validation_fraction } => {
+            let is_validation = split::random_holdout(truth.len(), validation_fraction, recipe.head.seed);
+            random_holdout(&features, &truth, &is_validation, recipe)?
+        }
+    };
+    let report = Report::new(recipe, &test_scores, &as_bool(&test_truth), threshold, &cv, summary_of(&dataset, positive, options));
+
+    fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    write_report(&options.out, &report, &history)?;
+    let mut parity = None;
+    if !options.evaluate_only {
+        let (rows, labels) = features.training_rows(&truth, |_| true);
+        let head = head::train(&rows, &labels, None, &recipe.head)?;
+        parity = Some(export_model(&base, &dataset, &spec, &features, &head, &report, options)?);
+    }
+    evaluate::print_summary(&report, parity);
+    Ok(())
+}
+
+fn extract_features(
+    base: &base::Base,
+    dataset: &Dataset,
+    truth: &[usize],
+    spec: &InputSpec,
+    recipe: &Recipe,
+    cache_dir: &std::path::Path,
+) -> Result<Features> {
+    let inputs: Vec<Vec<f32>> = dataset.samples.iter().map(|s| preprocess::to_tensor(&s.image, spec)).collect();
+    let mut rng = StdRng::seed_from_u64(recipe.head.seed);
+    let mut augmented_inputs = Vec::new();
+    let mut augmented_origin = Vec::new();
+    for (index, sample) in dataset.samples.iter().enumerate().filter(|(i, _)| truth[*i] == 1) {
+        for _ in 0..recipe.augment_per_positive {
+            augmented_inputs.push(preprocess::to_tensor(&augment(&sample.image, &mut rng), spec));
+            augmented_origin.push(index);
+        }
+    }
+    let pool = |maps: Vec<Vec<f32>>| maps.iter().map(|m| recipe.pooling.apply(m, features::CHANNELS)).collect::<Vec<_>>();
+    let originals = pool(features::extract(base, spec, &inputs, cache_dir, "base features")?);
+    let augmented = if augmented_inputs.is_empty() {
+        Vec::new()
+    } else {
+        pool(features::extract(base, spec, &augmented_inputs, cache_dir, "augmented positives")?)
+    };
+    Ok(Features { originals, augmented, augmented_origin })
+}
+
+/// Out-of-fold scores and per-fold numbers of grouped k-fold cross-validation.
+pub struct CrossValidation {
+    /// P(Special Week) of every original, from the model that did not see its fold.
+    pub scores: Vec<f32>,
+    /// Whether each original is Special Week.
+    pub truth: Vec<bool>,
+    /// Per fold: (ROC AUC, indices of its samples).
+    pub folds: Vec<(f64, Vec<usize>)>,
+    /// Loss curve averaged over folds.
+    pub history: Vec<head::EpochLoss>,
+}
+
+fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usize, recipe: &Recipe) -> Result<CrossValidation> {
+    let mut scores = vec![0.0; truth.len()];
+    let mut per_fold = Vec::with_capacity(k);
+    let mut histories = Vec::with_capacity(k);
+    for fold in 0..k {
+        let (rows, labels) = features.training_rows(truth, |i| folds[i] != fold);
+        let held: Vec<usize> = (0..truth.len()).filter(|&i| folds[i] == fold).collect();
+        let held_rows: Vec<Vec<f32>> = held.iter().map(|&i| features.originals[i].clone()).collect();
+        let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
+        let head = head::train(&rows, &labels, Some((&held_rows, &held_truth)), &recipe.head)?;
+        let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
+        for (&i, &s) in held.iter().zip(&fold_scores) {
+            scores[i] = s;
+        }
+        per_fold.push((crate::metrics::roc_auc(&fold_scores, &as_bool(&held_truth)), held));
+        histories.push(head.history);
+    }
+    let history = (0..recipe.head.epochs)
+        .map(|e| head::EpochLoss {
+            loss: histories.iter().map(|h| h[e].loss).sum::<f64>() / k as f64,
+            val_loss: Some(histories.iter().filter_map(|h| h[e].val_loss).sum::<f64>() / k as f64),
+        })
+        .collect();
+    Ok(CrossValidation { scores, truth: as_bool(truth), folds: per_fold, history })
+}
+
+fn random_holdout(
+    features: &Features,
+    truth: &[usize],
+    is_validation: &[bool],
+    recipe: &Recipe,
+) -> Result<(Vec<f32>, Vec<usize>, Vec<head::EpochLoss>)> {
+    let (rows, labels) = features.training_rows(truth, |i| !is_validation[i]);
+    let held: Vec<usize> = (0..truth.len()).filter(|&i| is_validation[i]).collect();
+    let held_rows: Vec<Vec<f32>> = held.iter().map(|&i| features.originals[i].clone()).collect();
+    let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
+    let head = head::train(&rows, &labels, Some((&held_rows, &held_truth)), &recipe.head)?;
+    let scores = head.predict(&held_rows).iter().map(|p| p[1]).collect();
+    Ok((scores, held_truth, head.history))
+}
+
+fn export_model(
+    base: &base::Base,
+    dataset: &Dataset,
+    spec: &InputSpec,
+    features: &Features,
+    head: &TrainedHead,
+    report: &Report,
+    options: &TrainOptions,
+) -> Result<f32> {
+    let onnx = export::build_onnx(base, spec.size, options.recipe.pooling, head)?;
+    let check: Vec<usize> = (0..dataset.samples.len()).step_by((dataset.samples.len() / 8).max(1)).collect();
+    let check_inputs: Vec<Vec<f32>> = check.iter().map(|&i| preprocess::to_tensor(&dataset.samples[i].image, spec)).collect();
+    let check_rows: Vec<Vec<f32>> = check.iter().map(|&i| features.originals[i].clone()).collect();
+    let expected = head.predict(&check_rows);
+    let negative_class = &dataset.classes[usize::from(dataset.classes[0] == options.positive_class)];
+    let meta = MetaInputs {
+        size: spec.size,
+        labels: vec![
+            Label { ja: options.labels_ja[1].clone(), en: negative_class.clone() },
+            Label { ja: options.labels_ja[0].clone(), en: options.positive_class.clone() },
+        ],
+        special_week_index: 1,
+        threshold: report.threshold,
+        base: serde_json::to_value(&base.provenance)?,
+        dataset: report.dataset.clone(),
+        metrics: report.headline(),
+    };
+    export::write_and_verify(&options.out, &onnx, meta, &check_inputs, &expected)
+}
+
+fn write_report(out: &std::path::Path, report: &Report, history: &[head::EpochLoss]) -> Result<()> {
+    fs::write(out.join("metrics.json"), serde_json::to_string_pretty(report)? + "\n")?;
+    let loss: Vec<f64> = history.iter().map(|h| h.loss).collect();
+    let val_loss: Vec<f64> = history.iter().filter_map(|h| h.val_loss).collect();
+    plots::loss_curve(&out.join("loss.png"), &format!("recipe {}: loss per epoch", report.recipe.name), &loss, &val_loss)?;
+    let roc = &report.test;
+    plots::roc(&out.join("roc.png"), &format!("ROC, {}", roc.split), &report.roc_points, roc.roc_auc, report.operating_point())?;
+    Ok(())
+}
+
+fn summary_of(dataset: &Dataset, positive: usize, options: &TrainOptions) -> serde_json::Value {
+    let counts = dataset.class_counts();
+    let groups = |class: usize| -> usize {
+        dataset.samples.iter().filter(|s| s.class == class).map(|s| s.group.as_str()).collect::<BTreeSet<_>>().len()
+    };
+    json!({
+        "classes": dataset.classes.iter().enumerate().map(|(i, c)| json!({
+            "folder": c, "images": counts[i], "groups": groups(i), "special_week": i == positive,
+        })).collect::<Vec<_>>(),
+        "skipped_files": dataset.skipped.len(),
+        "group_regex": options.group_regex.as_str(),
+    })
+}
+
+fn report_skipped(dataset: &Dataset) {
+    if dataset.skipped.is_empty() {
+        return;
+    }
+    eprintln!("skipped {} unreadable file(s):", dataset.skipped.len());
+    for (path, reason) in &dataset.skipped {
+        eprintln!("  {}: {reason}", path.display());
+    }
+}
+
+fn as_bool(labels: &[usize]) -> Vec<bool> {
+    labels.iter().map(|&l| l == 1).collect()
+}
