@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::calibrate::Platt;
 use crate::metrics::{self, ClassScores, Confusion};
 use crate::recipe::{Holdout, Recipe};
 use crate::train::CrossValidation;
@@ -92,6 +93,8 @@ pub struct Report {
     pub threshold: f32,
     /// Why that threshold.
     pub threshold_reason: &'static str,
+    /// Platt scaling fitted on the out-of-fold predictions, if the recipe calibrates.
+    pub calibration: Option<Platt>,
     /// The headline test numbers.
     pub test: Evaluation,
     /// Grouped cross-validation.
@@ -110,6 +113,7 @@ impl Report {
         test_scores: &[f32],
         test_truth: &[bool],
         threshold: f32,
+        calibration: Option<Platt>,
         cv: &CrossValidation,
         dataset: serde_json::Value,
     ) -> Self {
@@ -151,9 +155,10 @@ impl Report {
         Self {
             recipe: *recipe,
             threshold,
-            threshold_reason: if recipe.tune_threshold {
-                "maximises Youden's J (Special Week recall + other recall − 1) on the out-of-fold predictions: \
-                 with 1:60 classes, accuracy would reward never answering Special Week"
+            calibration,
+            threshold_reason: if recipe.calibrate {
+                "maximises Youden's J (Special Week recall + other recall − 1) on the Platt-calibrated \
+                 out-of-fold predictions: with 1:60 classes, accuracy would reward never answering Special Week"
             } else {
                 "0.5, i.e. argmax of the two softmax outputs, as the original app decided"
             },
@@ -199,7 +204,7 @@ pub fn print_summary(report: &Report, parity: Option<f32>) {
         t.special_week.precision, t.special_week.recall, t.special_week.support, t.other.precision, t.other.recall, t.other.support
     );
     let c = &t.confusion;
-    println!("  confusion at threshold {:.3}: TP {} FN {} FP {} TN {}", report.threshold, c.true_positive, c.false_negative, c.false_positive, c.true_negative);
+    println!("  confusion at threshold {:.4}: TP {} FN {} FP {} TN {}", report.threshold, c.true_positive, c.false_negative, c.false_positive, c.true_negative);
     println!(
         "grouped {}-fold CV: ROC AUC {:.4} ± {:.4}, Special Week recall {:.3}, accuracy {:.4}",
         cv.folds, cv.roc_auc_mean, cv.roc_auc_std, cv.special_week_recall_mean, cv.accuracy_mean

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 use classifier::Classifier;
+use tract_onnx::pb::ModelProto;
 
 use crate::base::Base;
 use crate::features::Pooling;
@@ -22,17 +23,16 @@ pub const IMAGENET_BGR_MEAN: [f32; 3] = [103.939, 116.779, 123.68];
 /// The largest probability difference tolerated between the file and the in-memory model.
 pub const PARITY_TOLERANCE: f32 = 1e-5;
 
-/// Builds the complete ONNX graph. Input `image` f32 `[N, S, S, 3]` RGB 0..255, output
-/// `probabilities` `[N, 2]`.
-pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) -> Result<Vec<u8>> {
+/// The base with the ImageNet preprocessing in front: input `image` f32 `[N, S, S, 3]` RGB
+/// 0..255, output the block5_pool map. Feature extraction and export both start from it,
+/// so the head is trained on exactly what the exported graph computes.
+pub fn preprocessed_base(base: &Base, size: u32) -> Result<ModelProto> {
     let mut model = onnx_graph::decode(&base.onnx)?;
-    let base_output = base.provenance.cut_at.clone();
     let graph = model.graph.as_mut().context("the base has no graph")?;
     let base_input = graph.input.first().context("the base has no input")?.name.clone();
     let side = i64::from(size);
     graph.input = vec![value_info("image", &[Dim::Symbol("N"), Dim::Fixed(side), Dim::Fixed(side), Dim::Fixed(3)])];
     onnx_graph::rename_input_uses(graph, &base_input, "imagenet_bgr_centered");
-
     let mut prefix = vec![
         node("Gather", &["image", "rgb_to_bgr"], "image_bgr", vec![attr_int("axis", 3)]),
         node("Sub", &["image_bgr", "imagenet_bgr_mean"], "imagenet_bgr_centered", vec![]),
@@ -41,6 +41,15 @@ pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) 
     graph.node = prefix;
     graph.initializer.push(tensor_i64("rgb_to_bgr", &[3], &[2, 1, 0]));
     graph.initializer.push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
+    Ok(model)
+}
+
+/// Builds the complete ONNX graph: [`preprocessed_base`] + head. Input `image` f32
+/// `[N, S, S, 3]` RGB 0..255, output `probabilities` `[N, 2]`.
+pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) -> Result<Vec<u8>> {
+    let mut model = preprocessed_base(base, size)?;
+    let base_output = base.provenance.cut_at.clone();
+    let graph = model.graph.as_mut().context("the base has no graph")?;
 
     let head_input = match pooling {
         Pooling::Flatten => {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::base::Base;
+use crate::{export, onnx_graph};
 
 /// Images per base run.
 const BATCH: usize = 8;
@@ -45,16 +46,18 @@ impl Pooling {
 /// Channels of VGG16's block5_pool.
 pub const CHANNELS: usize = 512;
 
-/// Runs the base on preprocessed NHWC inputs; returns one block5_pool map per input.
+/// Runs the base (with the exported graph's ImageNet preprocessing in front) on NHWC RGB
+/// inputs; returns one block5_pool map per input.
 pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &Path, what: &str) -> Result<Vec<Vec<f32>>> {
-    let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(base, spec, inputs)));
+    let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size)?);
+    let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(&onnx, spec, inputs)));
     if let Ok(bytes) = fs::read(&cache_path) {
         if let Some(maps) = decode_cache(&bytes, inputs.len()) {
             eprintln!("{what}: {} cached feature maps", maps.len());
             return Ok(maps);
         }
     }
-    let plan = runtime::load_plan(&base.onnx, &spec.shape(BATCH)).context("the VGG16 base did not load in tract")?;
+    let plan = runtime::load_plan(&onnx, &spec.shape(BATCH)).context("the VGG16 base did not load in tract")?;
     let progress = ProgressBar::new(inputs.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} images, {per_sec}, eta {eta}")
             .expect("valid template"),
@@ -103,9 +106,9 @@ fn run_batch(plan: &Plan, spec: &InputSpec, batch: &[Vec<f32>]) -> Result<Vec<Ve
     Ok(output.chunks_exact(per_map).take(batch.len()).map(<[f32]>::to_vec).collect())
 }
 
-fn cache_key(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
+fn cache_key(onnx: &[u8], spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(base.provenance.base_sha256.as_bytes());
+    hasher.update(onnx);
     hasher.update(serde_json::to_vec(spec).expect("spec serialises"));
     for input in inputs {
         for value in input {

@@ -140,8 +140,8 @@ pub fn train(
 }
 
 impl TrainedHead {
-    /// P(class) for each row of features: `[n][2]`.
-    pub fn predict(&self, features: &[Vec<f32>]) -> Vec<[f32; 2]> {
+    /// The two logits for each row of features: `[n][2]`.
+    pub fn logits(&self, features: &[Vec<f32>]) -> Vec<[f32; 2]> {
         features
             .iter()
             .map(|row| {
@@ -151,8 +151,17 @@ impl TrainedHead {
                         (self.b1[j] + dot(weights, row)).max(0.0)
                     })
                     .collect();
-                let logits = [0, 1].map(|k| self.b2[k] + dot(&self.w2[k * HIDDEN..(k + 1) * HIDDEN], &hidden));
-                let p = classifier::model::softmax(&logits);
+                [0, 1].map(|k| self.b2[k] + dot(&self.w2[k * HIDDEN..(k + 1) * HIDDEN], &hidden))
+            })
+            .collect()
+    }
+
+    /// P(class) for each row of features: `[n][2]`.
+    pub fn predict(&self, features: &[Vec<f32>]) -> Vec<[f32; 2]> {
+        self.logits(features)
+            .iter()
+            .map(|logits| {
+                let p = classifier::model::softmax(logits);
                 [p[0], p[1]]
             })
             .collect()
@@ -256,7 +265,15 @@ fn feature_stats(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
     for row in rows {
         var.iter_mut().zip(row).zip(&mean).for_each(|((v, x), m)| *v += (x - m).powi(2) / n);
     }
-    (mean, var.into_iter().map(|v| v.sqrt().max(1e-3)).collect())
+    // Near-constant features (ReLU outputs that are almost always zero) would get huge
+    // weights once 1/std is folded in, amplifying float noise between kernels; flooring
+    // every std at the median keeps the folded layer well conditioned.
+    let mut std: Vec<f32> = var.into_iter().map(f32::sqrt).collect();
+    let mut sorted = std.clone();
+    sorted.sort_by(f32::total_cmp);
+    let floor = sorted[sorted.len() / 2].max(1e-3);
+    std.iter_mut().for_each(|s| *s = s.max(floor));
+    (mean, std)
 }
 
 /// One optimiser behind one interface: candle's AdamW, or SGD with momentum (which

@@ -4,6 +4,7 @@
 
 pub mod augment;
 pub mod base;
+pub mod calibrate;
 pub mod classify;
 pub mod dataset;
 pub mod evaluate;

@@ -34,8 +34,9 @@ pub struct Recipe {
     pub augment_per_positive: usize,
     /// How the headline test numbers are measured.
     pub holdout: Holdout,
-    /// Choose the threshold on out-of-fold predictions (else 0.5, argmax like the original).
-    pub tune_threshold: bool,
+    /// Fit Platt scaling and choose the threshold on out-of-fold predictions (else no
+    /// calibration and 0.5, argmax like the original).
+    pub calibrate: bool,
 }
 
 /// Recipe names on the command line.
@@ -45,7 +46,8 @@ pub enum RecipeName {
     /// random 80/20 split, no class weights, no augmentation.
     Original,
     /// Grouped cross-validated default: class-balanced, augmented positives, AdamW,
-    /// standardised features, avg+max pooling, threshold tuned on out-of-fold predictions.
+    /// standardised features, avg+max pooling, Platt scaling and threshold fitted on
+    /// out-of-fold predictions.
     Grouped,
 }
 
@@ -68,7 +70,7 @@ impl RecipeName {
                 },
                 augment_per_positive: 0,
                 holdout: Holdout::RandomFiles { validation_fraction: 0.2 },
-                tune_threshold: false,
+                calibrate: false,
             },
             Self::Grouped => Recipe {
                 name: "grouped",
@@ -85,7 +87,7 @@ impl RecipeName {
                 },
                 augment_per_positive: 20,
                 holdout: Holdout::GroupedFolds,
-                tune_threshold: true,
+                calibrate: true,
             },
         }
     }

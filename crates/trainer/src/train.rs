@@ -13,6 +13,7 @@ use regex::Regex;
 use serde_json::json;
 
 use crate::augment::augment;
+use crate::calibrate::Platt;
 use crate::dataset::{self, Dataset};
 use crate::evaluate::{self, Report};
 use crate::export::{self, MetaInputs};
@@ -81,8 +82,12 @@ pub fn run(options: &TrainOptions) -> Result<()> {
     let features = extract_features(&base, &dataset, &truth, &spec, recipe, &options.cache_dir)?;
 
     let folds = split::grouped_folds(&groups, &truth, 1, options.folds, recipe.head.seed);
-    let cv = cross_validate(&features, &truth, &folds, options.folds, recipe)?;
-    let threshold = if recipe.tune_threshold { crate::metrics::youden_threshold(&cv.scores, &as_bool(&truth)) } else { 0.5 };
+    let mut cv = cross_validate(&features, &truth, &folds, options.folds, recipe)?;
+    let calibration = recipe.calibrate.then(|| Platt::fit(&cv.margins, &cv.truth));
+    if let Some(platt) = calibration {
+        cv.scores = cv.margins.iter().map(|&m| platt.apply(m)).collect();
+    }
+    let threshold = if recipe.calibrate { crate::metrics::youden_threshold(&cv.scores, &cv.truth) } else { 0.5 };
     let (test_scores, test_truth, history) = match recipe.holdout {
         Holdout::GroupedFolds => (cv.scores.clone(), truth.clone(), cv.history.clone()),
         Holdout::RandomFiles { validation_fraction } => {
@@ -90,14 +95,18 @@ pub fn run(options: &TrainOptions) -> Result<()> {
             random_holdout(&features, &truth, &is_validation, recipe)?
         }
     };
-    let report = Report::new(recipe, &test_scores, &as_bool(&test_truth), threshold, &cv, summary_of(&dataset, positive, options));
+    let report =
+        Report::new(recipe, &test_scores, &as_bool(&test_truth), threshold, calibration, &cv, summary_of(&dataset, positive, options));
 
     fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     write_report(&options.out, &report, &history)?;
     let mut parity = None;
     if !options.evaluate_only {
         let (rows, labels) = features.training_rows(&truth, |_| true);
-        let head = head::train(&rows, &labels, None, &recipe.head)?;
+        let mut head = head::train(&rows, &labels, None, &recipe.head)?;
+        if let Some(platt) = calibration {
+            platt.fold_into(&mut head);
+        }
         parity = Some(export_model(&base, &dataset, &spec, &features, &head, &report, options)?);
     }
     evaluate::print_summary(&report, parity);
@@ -136,6 +145,8 @@ fn extract_features(
 pub struct CrossValidation {
     /// P(Special Week) of every original, from the model that did not see its fold.
     pub scores: Vec<f32>,
+    /// Logit margin l₁ − l₀ of every original, from the same out-of-fold models.
+    pub margins: Vec<f32>,
     /// Whether each original is Special Week.
     pub truth: Vec<bool>,
     /// Per fold: (ROC AUC, indices of its samples).
@@ -146,6 +157,7 @@ pub struct CrossValidation {
 
 fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usize, recipe: &Recipe) -> Result<CrossValidation> {
     let mut scores = vec![0.0; truth.len()];
+    let mut margins = vec![0.0; truth.len()];
     let mut per_fold = Vec::with_capacity(k);
     let mut histories = Vec::with_capacity(k);
     for fold in 0..k {
@@ -155,8 +167,9 @@ fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usiz
         let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
         let head = head::train(&rows, &labels, Some((&held_rows, &held_truth)), &recipe.head)?;
         let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
-        for (&i, &s) in held.iter().zip(&fold_scores) {
+        for ((&i, &s), logits) in held.iter().zip(&fold_scores).zip(head.logits(&held_rows)) {
             scores[i] = s;
+            margins[i] = logits[1] - logits[0];
         }
         per_fold.push((crate::metrics::roc_auc(&fold_scores, &as_bool(&held_truth)), held));
         histories.push(head.history);
@@ -167,7 +180,7 @@ fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usiz
             val_loss: Some(histories.iter().filter_map(|h| h[e].val_loss).sum::<f64>() / k as f64),
         })
         .collect();
-    Ok(CrossValidation { scores, truth: as_bool(truth), folds: per_fold, history })
+    Ok(CrossValidation { scores, margins, truth: as_bool(truth), folds: per_fold, history })
 }
 
 fn random_holdout(
