@@ -1,0 +1,154 @@
+//! Downloading the model files with progress, through the browser's `fetch`.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Response};
+
+/// How much of a download has arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Bytes received so far.
+    pub loaded: u64,
+    /// The size the server announced, if it did.
+    pub total: Option<u64>,
+}
+
+impl Progress {
+    /// Received share of the total, 0..=1, if the total is known.
+    pub fn fraction(&self) -> Option<f64> {
+        self.total
+            .filter(|&t| t > 0)
+            .map(|t| (self.loaded as f64 / t as f64).min(1.0))
+    }
+}
+
+/// Formats a byte count for people: `12.3 MB`, `456 KB`, `789 B`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KB: f64 = 1000.0;
+    let value = bytes as f64;
+    if value >= KB * KB {
+        format!("{:.1} MB", value / (KB * KB))
+    } else if value >= KB {
+        format!("{:.0} KB", value / KB)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// Without a known total, progress is reported every this many bytes.
+const REPORT_EVERY: u64 = 512 * 1024;
+
+/// Fetches `url` as text.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let response = start(url).await?;
+    let text = JsFuture::from(response.text().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    text.as_string()
+        .ok_or_else(|| "the response is not text".to_string())
+}
+
+/// Fetches `url` as bytes, calling `on_progress` about every percent as chunks arrive.
+pub async fn fetch_bytes(url: &str, on_progress: impl Fn(Progress)) -> Result<Vec<u8>, String> {
+    let response = start(url).await?;
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|length| length.parse().ok());
+    let body = response
+        .body()
+        .ok_or_else(|| "the response has no body".to_string())?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
+    on_progress(Progress { loaded: 0, total });
+    let step = total.map_or(REPORT_EVERY, |t| (t / 100).max(1));
+    let mut reported = 0;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(describe)?;
+        let done = Reflect::get(&chunk, &"done".into()).map_err(describe)?;
+        if done.as_bool().unwrap_or(true) {
+            break;
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(describe)?;
+        bytes.extend_from_slice(&Uint8Array::new(&value).to_vec());
+        let loaded = bytes.len() as u64;
+        if loaded - reported >= step {
+            reported = loaded;
+            on_progress(Progress { loaded, total });
+        }
+    }
+    on_progress(Progress {
+        loaded: bytes.len() as u64,
+        total,
+    });
+    Ok(bytes)
+}
+
+async fn start(url: &str) -> Result<Response, String> {
+    let window = web_sys::window().ok_or_else(|| "no window".to_string())?;
+    let response: Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(describe)?
+        .unchecked_into();
+    if response.ok() {
+        Ok(response)
+    } else {
+        Err(format!(
+            "HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ))
+    }
+}
+
+/// A JavaScript error as text.
+pub fn describe(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(human_bytes(789), "789 B");
+        assert_eq!(human_bytes(456_000), "456 KB");
+        assert_eq!(human_bytes(58_912_345), "58.9 MB");
+    }
+
+    #[test]
+    fn fraction_needs_a_total() {
+        assert_eq!(
+            Progress {
+                loaded: 5,
+                total: None
+            }
+            .fraction(),
+            None
+        );
+        assert_eq!(
+            Progress {
+                loaded: 5,
+                total: Some(10)
+            }
+            .fraction(),
+            Some(0.5)
+        );
+        assert_eq!(
+            Progress {
+                loaded: 20,
+                total: Some(10)
+            }
+            .fraction(),
+            Some(1.0)
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! What the worker does with each request, independent of the Web Worker machinery.
+
+use classifier::model::answer_ja;
+use classifier::{Classifier, ModelMeta};
+
+use crate::messages;
+use crate::protocol::{Verdict, WorkerInput, WorkerOutput};
+
+/// Holds the loaded model (once) and answers [`WorkerInput`]s.
+#[derive(Debug, Default)]
+pub struct Engine {
+    classifier: Option<Classifier>,
+}
+
+impl Engine {
+    /// Handles one request; `now_ms` is a millisecond clock used to time the work.
+    pub fn handle(&mut self, input: WorkerInput, now_ms: impl Fn() -> f64) -> WorkerOutput {
+        match input {
+            WorkerInput::LoadModel { meta_json, onnx } => {
+                let start = now_ms();
+                match load(&meta_json, &onnx) {
+                    Ok(classifier) => {
+                        self.classifier = Some(classifier);
+                        WorkerOutput::ModelReady {
+                            load_ms: now_ms() - start,
+                        }
+                    }
+                    Err(message) => WorkerOutput::ModelFailed { message },
+                }
+            }
+            WorkerInput::Classify { card, name, bytes } => {
+                let outcome = match &self.classifier {
+                    None => Err(messages::model_not_loaded(&name)),
+                    Some(classifier) => classify(classifier, &name, &bytes, now_ms),
+                };
+                WorkerOutput::Classified { card, outcome }
+            }
+        }
+    }
+}
+
+fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, String> {
+    let meta = ModelMeta::from_json(meta_json).map_err(|e| messages::model_error(&e.into()))?;
+    Classifier::load(onnx, meta).map_err(|e| messages::model_error(&e))
+}
+
+fn classify(
+    classifier: &Classifier,
+    name: &str,
+    bytes: &[u8],
+    now_ms: impl Fn() -> f64,
+) -> Result<Verdict, String> {
+    let start = now_ms();
+    let prediction = classifier
+        .classify(bytes)
+        .map_err(|e| messages::classify_error(name, &e))?;
+    Ok(Verdict {
+        answer: answer_ja(classifier.meta(), &prediction),
+        is_special_week: prediction.is_special_week,
+        p_special_week: prediction.p_special_week,
+        infer_ms: now_ms() - start,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock() -> f64 {
+        0.0
+    }
+
+    #[test]
+    fn images_before_the_model_get_a_message() {
+        let mut engine = Engine::default();
+        let input = WorkerInput::Classify {
+            card: 7,
+            name: "a.png".into(),
+            bytes: vec![1, 2],
+        };
+        match engine.handle(input, clock) {
+            WorkerOutput::Classified {
+                card: 7,
+                outcome: Err(message),
+            } => {
+                assert!(message.contains("「a.png」"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_broken_model_json_fails_to_load() {
+        let mut engine = Engine::default();
+        let input = WorkerInput::LoadModel {
+            meta_json: "{".into(),
+            onnx: vec![],
+        };
+        match engine.handle(input, clock) {
+            WorkerOutput::ModelFailed { message } => {
+                assert!(message.contains("モデル"), "{message}")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

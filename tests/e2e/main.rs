@@ -1,0 +1,345 @@
+//! End-to-end tests of the built page (`dist/`) in headless Chromium.
+//!
+//! Needs `trunk build --release` output in `dist/` and Debian's `chromium` and
+//! `chromium-driver`; `cargo xtask test` prepares both and runs this suite with
+//! `--features e2e`. Each test serves `dist/` on loopback, opens a fresh browser, waits for
+//! the model, gives the page files in one of the ways a person would, and compares the
+//! answers on the page with the native classifier's answers for the same bytes.
+
+mod browser;
+#[path = "../common/fixtures.rs"]
+mod fixtures;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use classifier::{Classifier, ModelMeta};
+use serde_json::{Value, json};
+
+use browser::Browser;
+use fixtures::Fixture;
+use server::StaticServer;
+
+/// How long the model may take to download and load in the browser.
+const MODEL_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long classifying a handful of images may take.
+const CLASSIFY_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One browser at a time: the machine is small and the model is big.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn server() -> &'static StaticServer {
+    static SERVER: OnceLock<StaticServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dist = root().join("dist");
+        assert!(
+            dist.join("index.html").is_file(),
+            "no dist/index.html: run `cargo xtask test`"
+        );
+        StaticServer::start(&dist)
+    })
+}
+
+/// The model directory the page serves: `dist/model`, copied by Trunk from `model/`.
+fn model_dir() -> PathBuf {
+    root().join("dist").join("model")
+}
+
+/// The native classifier, loaded once from the same files the page downloads.
+fn native() -> &'static Classifier {
+    static NATIVE: OnceLock<Classifier> = OnceLock::new();
+    NATIVE.get_or_init(|| {
+        let dir = model_dir();
+        let meta = ModelMeta::from_json(
+            &std::fs::read_to_string(dir.join("model.json")).expect("model/model.json"),
+        )
+        .expect("valid model.json");
+        let onnx = std::fs::read(dir.join(&meta.model_file)).expect("the ONNX file");
+        Classifier::load(&onnx, meta).expect("the model loads natively")
+    })
+}
+
+/// What the native path answers for a fixture: the Japanese answer and P(Special Week).
+fn native_answer(fixture: &Fixture) -> (String, f32) {
+    let classifier = native();
+    let prediction = classifier
+        .classify(&fixture.bytes)
+        .expect("fixture classifies natively");
+    (
+        classifier::model::answer_ja(classifier.meta(), &prediction),
+        prediction.p_special_week,
+    )
+}
+
+/// Opens the page and waits until the model is ready.
+async fn open_page() -> Browser {
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&server().url)
+        .await
+        .expect("opening the page");
+    browser
+        .wait_for(
+            "the model",
+            MODEL_TIMEOUT,
+            r#"const s = document.querySelector('#model-status');
+               if (s && s.dataset.state === 'failed') throw new Error(s.innerText);
+               return s && s.dataset.state === 'ready';"#,
+        )
+        .await;
+    browser
+}
+
+/// Waits until `count` cards are finished and returns them, newest first.
+async fn finished_cards(browser: &Browser, count: usize) -> Vec<Value> {
+    let script = format!(
+        r#"const cards = [...document.querySelectorAll('#results .card')];
+           if (cards.length < {count} || cards.some(c => !['done', 'error'].includes(c.dataset.state))) return null;
+           return cards.map(c => ({{
+               name: c.dataset.name,
+               state: c.dataset.state,
+               answer: c.querySelector('.answer')?.innerText ?? null,
+               percent: Number(c.querySelector('.bar')?.getAttribute('aria-valuenow') ?? 'NaN'),
+               ms: Number(c.querySelector('.infer-ms')?.dataset.ms ?? 'NaN'),
+               error: c.querySelector('.error')?.innerText ?? null,
+           }}));"#
+    );
+    let cards = browser
+        .wait_for("the answers", CLASSIFY_TIMEOUT, &script)
+        .await;
+    cards.as_array().expect("a list of cards").clone()
+}
+
+/// Checks that a card shows the native answer for `fixture`.
+fn assert_native_answer(card: &Value, fixture: &Fixture) {
+    let (answer, p) = native_answer(fixture);
+    assert_eq!(card["state"], "done", "card {card}");
+    assert_eq!(card["name"], fixture.name, "card {card}");
+    assert_eq!(card["answer"], answer.as_str(), "card {card}");
+    let percent = card["percent"].as_f64().expect("a percentage");
+    assert!(
+        (percent - f64::from(p) * 100.0).abs() <= 0.11,
+        "page {percent}% vs native {p}"
+    );
+    assert!(
+        card["ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "inference time in {card}"
+    );
+}
+
+/// A JavaScript expression that builds a `DataTransfer` holding `fixtures` (argument 0).
+const MAKE_TRANSFER: &str = r#"
+    const transfer = new DataTransfer();
+    for (const f of arguments[0]) {
+        const bytes = Uint8Array.from(atob(f.data), c => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], f.name, { type: f.mime }));
+    }"#;
+
+fn as_js_files(fixtures: &[Fixture]) -> Value {
+    json!(
+        fixtures
+            .iter()
+            .map(|f| json!({ "name": f.name, "mime": f.mime, "data": BASE64.encode(&f.bytes) }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// Writes fixtures to a fresh directory, for the file chooser.
+fn on_disk(fixtures: &[Fixture], label: &str) -> Vec<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "special-week-fixtures-{}-{label}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("fixture directory");
+    fixtures
+        .iter()
+        .map(|f| {
+            let path = dir.join(f.name);
+            std::fs::write(&path, &f.bytes).expect("writing a fixture");
+            path
+        })
+        .collect()
+}
+
+async fn choose_files(browser: &Browser, fixtures: &[Fixture], label: &str) {
+    let paths: Vec<String> = on_disk(fixtures, label)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let input = browser
+        .client
+        .find(fantoccini::Locator::Css("#file-input"))
+        .await
+        .expect("the file input");
+    input
+        .send_keys(&paths.join("\n"))
+        .await
+        .expect("choosing files");
+}
+
+#[tokio::test]
+async fn one_file_through_the_chooser_gets_the_native_answer() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let fixture = fixtures::gradient_png();
+    choose_files(&browser, std::slice::from_ref(&fixture), "one").await;
+    let cards = finished_cards(&browser, 1).await;
+    assert_eq!(cards.len(), 1);
+    assert_native_answer(&cards[0], &fixture);
+    browser.stop().await;
+}
+
+#[tokio::test]
+async fn three_files_at_once_give_three_cards_newest_first() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let images = fixtures::images();
+    choose_files(&browser, &images, "three").await;
+    let cards = finished_cards(&browser, 3).await;
+    assert_eq!(cards.len(), 3);
+    for (card, fixture) in cards.iter().zip(images.iter().rev()) {
+        assert_native_answer(card, fixture);
+    }
+    save_screenshot(&browser, "three-files.png").await;
+    browser.stop().await;
+}
+
+#[tokio::test]
+async fn dropped_files_are_classified_and_the_zone_highlights() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let images = vec![fixtures::checker_jpeg(), fixtures::stripes_png()];
+    let script = format!(
+        r#"{MAKE_TRANSFER}
+           const zone = document.querySelector('#drop-zone');
+           const init = {{ bubbles: true, cancelable: true, dataTransfer: transfer }};
+           zone.dispatchEvent(new DragEvent('dragenter', init));
+           zone.dispatchEvent(new DragEvent('dragover', init));"#
+    );
+    browser.js(&script, vec![as_js_files(&images)]).await;
+    browser
+        .wait_for(
+            "the highlight",
+            Duration::from_secs(5),
+            "return document.querySelector('#drop-zone.dragging') !== null",
+        )
+        .await;
+    let drop = format!(
+        r#"{MAKE_TRANSFER}
+           document.querySelector('#drop-zone').dispatchEvent(
+               new DragEvent('drop', {{ bubbles: true, cancelable: true, dataTransfer: transfer }}));"#
+    );
+    browser.js(&drop, vec![as_js_files(&images)]).await;
+    let cards = finished_cards(&browser, 2).await;
+    assert_native_answer(&cards[0], &images[1]);
+    assert_native_answer(&cards[1], &images[0]);
+    let highlighted = browser
+        .js(
+            "return document.querySelector('#drop-zone.dragging') !== null",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        highlighted,
+        Value::Bool(false),
+        "the highlight ends with the drop"
+    );
+    browser.stop().await;
+}
+
+#[tokio::test]
+async fn a_pasted_image_is_classified() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let fixture = fixtures::stripes_png();
+    let script = format!(
+        r#"{MAKE_TRANSFER}
+           document.dispatchEvent(new ClipboardEvent('paste',
+               {{ bubbles: true, cancelable: true, clipboardData: transfer }}));"#
+    );
+    browser
+        .js(&script, vec![as_js_files(std::slice::from_ref(&fixture))])
+        .await;
+    let cards = finished_cards(&browser, 1).await;
+    assert_native_answer(&cards[0], &fixture);
+    browser.stop().await;
+}
+
+#[tokio::test]
+async fn bad_files_show_errors_while_a_good_one_still_classifies() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let files = vec![
+        fixtures::corrupt_png(),
+        fixtures::text_file(),
+        fixtures::checker_jpeg(),
+    ];
+    choose_files(&browser, &files, "errors").await;
+    let cards = finished_cards(&browser, 3).await;
+    let card = |name: &str| {
+        cards
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no card for {name}"))
+    };
+    let corrupt = card("broken.png");
+    assert_eq!(corrupt["state"], "error");
+    let message = corrupt["error"].as_str().expect("an error message");
+    assert!(
+        message.contains("「broken.png」") && message.contains("壊れている"),
+        "{message}"
+    );
+    let text = card("notes.txt");
+    assert_eq!(text["state"], "error");
+    let message = text["error"].as_str().expect("an error message");
+    assert!(
+        message.contains("「notes.txt」") && message.contains("対応していない形式"),
+        "{message}"
+    );
+    assert_native_answer(card("checker.jpg"), &files[2]);
+    save_screenshot(&browser, "errors.png").await;
+    browser.stop().await;
+}
+
+#[tokio::test]
+async fn classifying_makes_no_network_request() {
+    let _turn = one_at_a_time();
+    let browser = open_page().await;
+    let count = "return performance.getEntriesByType('resource').length";
+    let before = browser.js(count, vec![]).await;
+    let served_before = server().request_count();
+    let images = fixtures::images();
+    choose_files(&browser, &images, "network").await;
+    let cards = finished_cards(&browser, 3).await;
+    assert!(cards.iter().all(|c| c["state"] == "done"), "{cards:?}");
+    let after = browser.js(count, vec![]).await;
+    assert_eq!(
+        before, after,
+        "resource entries changed during classification"
+    );
+    assert_eq!(
+        server().requests_since(served_before),
+        Vec::<String>::new(),
+        "requests reached the server"
+    );
+    browser.stop().await;
+}
+
+async fn save_screenshot(browser: &Browser, name: &str) {
+    let png = browser.client.screenshot().await.expect("a screenshot");
+    let dir = root().join("target").join("e2e");
+    std::fs::create_dir_all(&dir).expect("artifact directory");
+    std::fs::write(dir.join(name), png).expect("saving the screenshot");
+}

@@ -1,0 +1,173 @@
+//! Finding and installing the tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt, Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The Trunk release that builds with this toolchain (0.22 needs a newer rustc).
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// The binaryen release whose `wasm-opt` understands current wasm-bindgen output.
+pub const BINARYEN_VERSION: &str = "132.0.0";
+/// Debian's Chromium and its WebDriver, as installed by `chromium` and `chromium-driver`.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The workspace root (where `Cargo.toml`, `Cargo.lock` and `index.html` are).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command and fails unless it succeeds.
+pub fn run(command: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed: {status}");
+    }
+    Ok(())
+}
+
+/// The first line a command prints to stdout, if it runs successfully.
+fn output_line(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output.status.success().then(|| {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    })
+}
+
+/// The version of `package` that `Cargo.lock` resolves.
+pub fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock"))
+        .context("reading Cargo.lock")?;
+    let name_line = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == name_line
+            && let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+        {
+            return Ok(version.trim_matches('"').to_string());
+        }
+    }
+    bail!("Cargo.lock has no {package}")
+}
+
+/// Installs the wasm32 target, Trunk and the matching wasm-bindgen CLI if missing.
+pub fn ensure_web_tools() -> Result<()> {
+    let targets = output_line_all("rustup", &["target", "list", "--installed"]);
+    if !targets.iter().any(|t| t == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if output_line("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        run(Command::new("cargo").args([
+            "install",
+            "--locked",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+        ]))?;
+    }
+    let bindgen = locked_version("wasm-bindgen")?;
+    let wanted = format!("wasm-bindgen {bindgen}");
+    let has = |tool: &str| {
+        output_line(tool, &["--version"])
+            .is_some_and(|v| v.starts_with(&wanted) || v.ends_with(&bindgen))
+    };
+    if !has("wasm-bindgen") || !has("wasm-bindgen-test-runner") {
+        // Not `--locked`: the lock file pins a webpki-roots release the registry lacks.
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={bindgen}"),
+        ]))?;
+    }
+    Ok(())
+}
+
+fn output_line_all(program: &str, args: &[&str]) -> Vec<String> {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A working `wasm-opt` (binaryen ≥ 116): on PATH, or installed from npm into `.cache/`.
+pub fn ensure_wasm_opt() -> Result<PathBuf> {
+    if let Some(version) = output_line("wasm-opt", &["--version"])
+        && binaryen_release(&version).is_some_and(|release| release >= 116)
+    {
+        return Ok(PathBuf::from("wasm-opt"));
+    }
+    let prefix = workspace_root().join(".cache").join("binaryen");
+    let local = prefix.join("node_modules").join(".bin").join("wasm-opt");
+    if !local.exists() {
+        run(Command::new("npm")
+            .args(["install", "--no-save", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")))
+        .context("installing wasm-opt from npm (binaryen)")?;
+    }
+    Ok(local)
+}
+
+/// `wasm-opt version 132 (version_132)` → 132.
+fn binaryen_release(version: &str) -> Option<u32> {
+    version.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Installs Debian's Chromium, chromedriver and a Japanese font if missing.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get").args([
+        "install",
+        "-y",
+        "chromium",
+        "chromium-driver",
+        "fonts-ipafont-gothic",
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_binaryen_releases() {
+        assert_eq!(
+            binaryen_release("wasm-opt version 132 (version_132)"),
+            Some(132)
+        );
+        assert_eq!(binaryen_release("wasm-opt version 108"), Some(108));
+        assert_eq!(binaryen_release("nonsense"), None);
+    }
+
+    #[test]
+    fn finds_locked_versions() {
+        let version = locked_version("anyhow").expect("anyhow is locked");
+        assert!(version.starts_with("1."), "{version}");
+        assert!(locked_version("no-such-package-here").is_err());
+    }
+}
