@@ -118,16 +118,22 @@ fn bad_files_get_specific_errors() {
 
 #[test]
 fn huge_images_are_refused_before_decoding() {
-    // A valid PNG header claiming 10000×10000 pixels (100 MP) followed by nothing.
+    // A valid PNG claiming 10000×10000 pixels (100 MP) whose pixel data is empty.
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let ihdr: Vec<u8> = [b"IHDR".as_slice(), &10_000u32.to_be_bytes(), &10_000u32.to_be_bytes(), &[8, 0, 0, 0, 0]].concat();
-    png.extend(13u32.to_be_bytes());
-    png.extend(&ihdr);
-    png.extend(crc32(&ihdr).to_be_bytes());
+    let size: Vec<u8> = [10_000u32.to_be_bytes(), 10_000u32.to_be_bytes()].concat();
+    png.extend(chunk(b"IHDR", &[size.as_slice(), &[8, 0, 0, 0, 0]].concat()));
+    png.extend(chunk(b"IDAT", &[]));
+    png.extend(chunk(b"IEND", &[]));
     match preprocess::decode(&png) {
         Err(PreprocessError::TooLarge { width: 10_000, height: 10_000, .. }) => {}
         other => panic!("expected TooLarge, got {other:?}"),
     }
+}
+
+/// One PNG chunk: length, type, data, CRC-32 of type and data.
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let body: Vec<u8> = [kind.as_slice(), data].concat();
+    [(data.len() as u32).to_be_bytes().as_slice(), &body, &crc32(&body).to_be_bytes()].concat()
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
