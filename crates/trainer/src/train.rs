@@ -234,7 +234,7 @@ fn write_report(out: &std::path::Path, report: &Report, history: &[head::EpochLo
     let val_loss: Vec<f64> = history.iter().filter_map(|h| h.val_loss).collect();
     plots::loss_curve(&out.join("loss.png"), &format!("recipe {}: loss per epoch", report.recipe.name), &loss, &val_loss)?;
     let roc = &report.test;
-    plots::roc(&out.join("roc.png"), &format!("ROC, {}", roc.split), &report.roc_points, roc.roc_auc, report.operating_point())?;
+    plots::roc(&out.join("roc.png"), &format!("ROC, recipe {}", report.recipe.name), &report.roc_points, roc.roc_auc, report.operating_point())?;
     Ok(())
 }
 

@@ -55,8 +55,6 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     let out = work.join("model");
 
     let mut recipe = RecipeName::Grouped.recipe(5);
-    recipe.size = 32;
-    recipe.head.epochs = 15;
     recipe.augment_per_positive = 2;
     let options = TrainOptions {
         dataset: data.clone(),
