@@ -151,7 +151,10 @@ impl ModelMeta {
             ));
         }
         if !(8..=1024).contains(&self.input.size) {
-            return fail(format!("input.size {} is outside 8..=1024", self.input.size));
+            return fail(format!(
+                "input.size {} is outside 8..=1024",
+                self.input.size
+            ));
         }
         if !self.input.scale.is_finite() || self.input.scale <= 0.0 {
             return fail(format!("input.scale {} must be positive", self.input.scale));
@@ -162,7 +165,10 @@ impl ModelMeta {
             return fail("input.mean must be finite and input.std positive".into());
         }
         if self.labels.len() < 2 {
-            return fail(format!("{} label(s); a classifier needs at least 2", self.labels.len()));
+            return fail(format!(
+                "{} label(s); a classifier needs at least 2",
+                self.labels.len()
+            ));
         }
         if self.special_week_index >= self.labels.len() {
             return fail(format!(

@@ -76,7 +76,10 @@ impl Classifier {
         meta.validate()?;
         let actual = sha256_hex(onnx);
         if !actual.eq_ignore_ascii_case(&meta.model_sha256) {
-            return Err(ModelError::Checksum { expected: meta.model_sha256.clone(), actual });
+            return Err(ModelError::Checksum {
+                expected: meta.model_sha256.clone(),
+                actual,
+            });
         }
         let plan = runtime::load_plan(onnx, &meta.input.shape(1))
             .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
@@ -121,7 +124,9 @@ impl Classifier {
     fn check_output(&self) -> Result<(), ModelError> {
         let side = self.meta.input.size as usize;
         let blank = vec![0.0; side * side * 3];
-        self.classify_tensor(blank).map(|_| ()).map_err(|e| ModelError::Onnx(e.to_string()))
+        self.classify_tensor(blank)
+            .map(|_| ())
+            .map_err(|e| ModelError::Onnx(e.to_string()))
     }
 }
 
@@ -135,5 +140,8 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
 
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

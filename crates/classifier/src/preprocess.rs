@@ -127,7 +127,12 @@ pub fn resize(image: &RgbImage, spec: &InputSpec) -> RgbImage {
     if image.dimensions() == (spec.size, spec.size) {
         return image.clone();
     }
-    imageops::resize(image, spec.size, spec.size, spec.resize_filter.filter_type())
+    imageops::resize(
+        image,
+        spec.size,
+        spec.size,
+        spec.resize_filter.filter_type(),
+    )
 }
 
 /// Resizes and lays out one image as the spec says: channel order, scale, mean and std,
@@ -143,7 +148,8 @@ pub fn to_tensor(image: &RgbImage, spec: &InputSpec) -> Vec<f32> {
     let mut tensor = vec![0.0; plane * 3];
     for (pixel_index, pixel) in resized.pixels().enumerate() {
         for (slot, &source) in order.iter().enumerate() {
-            let value = (f32::from(pixel.0[source]) * spec.scale - spec.mean[slot]) / spec.std[slot];
+            let value =
+                (f32::from(pixel.0[source]) * spec.scale - spec.mean[slot]) / spec.std[slot];
             let at = match spec.layout {
                 Layout::Nhwc => pixel_index * 3 + slot,
                 Layout::Nchw => slot * plane + pixel_index,

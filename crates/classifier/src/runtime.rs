@@ -20,5 +20,9 @@ pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
 pub fn run_plan(plan: &Plan, input: Vec<f32>, shape: &[usize]) -> TractResult<Vec<f32>> {
     let tensor = Tensor::from_shape(shape, &input)?;
     let outputs = plan.run(tvec![tensor.into()])?;
-    Ok(outputs[0].to_plain_array_view::<f32>()?.iter().copied().collect())
+    Ok(outputs[0]
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .copied()
+        .collect())
 }

@@ -2,9 +2,9 @@
 
 use std::io::Cursor;
 
+use classifier::ResizeFilter;
 use classifier::meta::{ChannelOrder, InputSpec, Layout};
 use classifier::preprocess::{self, PreprocessError};
-use classifier::ResizeFilter;
 use image::{DynamicImage, ImageBuffer, ImageEncoder, ImageFormat, Luma, Rgb, RgbImage, Rgba};
 
 fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -15,7 +15,13 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
 
 /// A 2×1 image: red on the left, blue on the right.
 fn red_blue() -> RgbImage {
-    RgbImage::from_fn(2, 1, |x, _| if x == 0 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) })
+    RgbImage::from_fn(2, 1, |x, _| {
+        if x == 0 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    })
 }
 
 /// A little-endian TIFF/Exif chunk with one Orientation entry.
@@ -38,7 +44,9 @@ fn exif_orientation_is_applied() {
     let mut bytes = Vec::new();
     let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
     encoder.set_exif_metadata(exif_orientation(6)).unwrap();
-    encoder.write_image(image.as_raw(), 2, 1, image::ExtendedColorType::Rgb8).unwrap();
+    encoder
+        .write_image(image.as_raw(), 2, 1, image::ExtendedColorType::Rgb8)
+        .unwrap();
     let decoded = preprocess::decode(&bytes).unwrap();
     // Orientation 6 = rotate 90° clockwise: the 2×1 row becomes a 1×2 column, red on top.
     assert_eq!(decoded.dimensions(), (1, 2));
@@ -53,28 +61,46 @@ fn transparency_is_composited_onto_white() {
         1 => Rgba([0, 0, 0, 255]),
         _ => Rgba([255, 0, 0, 128]),
     });
-    let decoded = preprocess::decode(&encode(&DynamicImage::ImageRgba8(image), ImageFormat::Png)).unwrap();
-    assert_eq!(decoded.get_pixel(0, 0), &Rgb([255, 255, 255]), "fully transparent → white");
+    let decoded =
+        preprocess::decode(&encode(&DynamicImage::ImageRgba8(image), ImageFormat::Png)).unwrap();
+    assert_eq!(
+        decoded.get_pixel(0, 0),
+        &Rgb([255, 255, 255]),
+        "fully transparent → white"
+    );
     assert_eq!(decoded.get_pixel(1, 0), &Rgb([0, 0, 0]), "opaque stays");
-    assert_eq!(decoded.get_pixel(2, 0), &Rgb([255, 127, 127]), "half red on white → pink");
+    assert_eq!(
+        decoded.get_pixel(2, 0),
+        &Rgb([255, 127, 127]),
+        "half red on white → pink"
+    );
 }
 
 #[test]
 fn grey_and_sixteen_bit_become_rgb8() {
     let grey = ImageBuffer::from_pixel(2, 2, Luma([77u8]));
-    let decoded = preprocess::decode(&encode(&DynamicImage::ImageLuma8(grey), ImageFormat::Png)).unwrap();
+    let decoded =
+        preprocess::decode(&encode(&DynamicImage::ImageLuma8(grey), ImageFormat::Png)).unwrap();
     assert_eq!(decoded.get_pixel(1, 1), &Rgb([77, 77, 77]));
 
     let deep = ImageBuffer::from_pixel(2, 2, Rgb([65535u16, 32896, 0]));
-    let decoded = preprocess::decode(&encode(&DynamicImage::ImageRgb16(deep), ImageFormat::Png)).unwrap();
+    let decoded =
+        preprocess::decode(&encode(&DynamicImage::ImageRgb16(deep), ImageFormat::Png)).unwrap();
     assert_eq!(decoded.get_pixel(0, 0), &Rgb([255, 128, 0]));
 }
 
 #[test]
 fn every_supported_format_decodes() {
     let image = DynamicImage::ImageRgb8(RgbImage::from_pixel(8, 8, Rgb([10, 200, 30])));
-    for format in [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP, ImageFormat::Bmp] {
-        let decoded = preprocess::decode(&encode(&image, format)).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+    for format in [
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::Gif,
+        ImageFormat::WebP,
+        ImageFormat::Bmp,
+    ] {
+        let decoded = preprocess::decode(&encode(&image, format))
+            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
         let [r, g, b] = decoded.get_pixel(4, 4).0;
         assert!(r < 40 && g > 170 && b < 60, "{format:?} gave {r},{g},{b}");
     }
@@ -82,15 +108,28 @@ fn every_supported_format_decodes() {
 
 #[test]
 fn resize_gives_nhwc_rgb_0_255_with_the_named_filter() {
-    let image = RgbImage::from_fn(100, 40, |x, _| if x < 50 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
+    let image = RgbImage::from_fn(100, 40, |x, _| {
+        if x < 50 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
     let spec = InputSpec::plain_rgb(10, ResizeFilter::Triangle);
     let tensor = preprocess::to_tensor(&image, &spec);
     assert_eq!(tensor.len(), 10 * 10 * 3);
     assert_eq!(&tensor[..3], &[255.0, 0.0, 0.0], "top-left stays pure red");
     let last = tensor.len() - 3;
-    assert_eq!(&tensor[last..], &[0.0, 0.0, 255.0], "bottom-right stays pure blue");
+    assert_eq!(
+        &tensor[last..],
+        &[0.0, 0.0, 255.0],
+        "bottom-right stays pure blue"
+    );
     let middle = &tensor[(5 * 10 + 4) * 3..(5 * 10 + 6) * 3];
-    assert!(middle[0] > 0.0 && middle[0] < 255.0, "triangle filter blends the edge: {middle:?}");
+    assert!(
+        middle[0] > 0.0 && middle[0] < 255.0,
+        "triangle filter blends the edge: {middle:?}"
+    );
 }
 
 #[test]
@@ -104,16 +143,32 @@ fn spec_fields_reorder_scale_and_lay_out() {
     spec.std = [2.0, 2.0, 2.0];
     let tensor = preprocess::to_tensor(&image, &spec);
     // BGR: 30, 20, 10 → ×0.5 → 15, 10, 5 → −mean → 14, 8, 2 → ÷2 → 7, 4, 1; NCHW planes.
-    assert_eq!(tensor, vec![7.0, 7.0, 7.0, 7.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0]);
+    assert_eq!(
+        tensor,
+        vec![7.0, 7.0, 7.0, 7.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0]
+    );
 }
 
 #[test]
 fn bad_files_get_specific_errors() {
     assert_eq!(preprocess::decode(&[]), Err(PreprocessError::Empty));
-    assert_eq!(preprocess::decode(b"just some text, not an image"), Err(PreprocessError::Unsupported));
-    let png = encode(&DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([1, 2, 3]))), ImageFormat::Png);
+    assert_eq!(
+        preprocess::decode(b"just some text, not an image"),
+        Err(PreprocessError::Unsupported)
+    );
+    let png = encode(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([1, 2, 3]))),
+        ImageFormat::Png,
+    );
     let truncated = &png[..png.len() / 2];
-    assert!(matches!(preprocess::decode(truncated), Err(PreprocessError::Corrupt(_))), "{:?}", preprocess::decode(truncated));
+    assert!(
+        matches!(
+            preprocess::decode(truncated),
+            Err(PreprocessError::Corrupt(_))
+        ),
+        "{:?}",
+        preprocess::decode(truncated)
+    );
 }
 
 #[test]
@@ -121,11 +176,18 @@ fn huge_images_are_refused_before_decoding() {
     // A valid PNG claiming 10000×10000 pixels (100 MP) whose pixel data is empty.
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     let size: Vec<u8> = [10_000u32.to_be_bytes(), 10_000u32.to_be_bytes()].concat();
-    png.extend(chunk(b"IHDR", &[size.as_slice(), &[8, 0, 0, 0, 0]].concat()));
+    png.extend(chunk(
+        b"IHDR",
+        &[size.as_slice(), &[8, 0, 0, 0, 0]].concat(),
+    ));
     png.extend(chunk(b"IDAT", &[]));
     png.extend(chunk(b"IEND", &[]));
     match preprocess::decode(&png) {
-        Err(PreprocessError::TooLarge { width: 10_000, height: 10_000, .. }) => {}
+        Err(PreprocessError::TooLarge {
+            width: 10_000,
+            height: 10_000,
+            ..
+        }) => {}
         other => panic!("expected TooLarge, got {other:?}"),
     }
 }
@@ -133,7 +195,12 @@ fn huge_images_are_refused_before_decoding() {
 /// One PNG chunk: length, type, data, CRC-32 of type and data.
 fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let body: Vec<u8> = [kind.as_slice(), data].concat();
-    [(data.len() as u32).to_be_bytes().as_slice(), &body, &crc32(&body).to_be_bytes()].concat()
+    [
+        (data.len() as u32).to_be_bytes().as_slice(),
+        &body,
+        &crc32(&body).to_be_bytes(),
+    ]
+    .concat()
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -141,7 +208,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

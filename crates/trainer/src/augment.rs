@@ -8,8 +8,12 @@ use rand::Rng;
 /// brightness/contrast-jittered copy.
 pub fn augment(image: &RgbImage, rng: &mut impl Rng) -> RgbImage {
     let (width, height) = image.dimensions();
-    let crop_w = ((width as f32) * rng.random_range(0.75..=1.0)).round().max(1.0) as u32;
-    let crop_h = ((height as f32) * rng.random_range(0.75..=1.0)).round().max(1.0) as u32;
+    let crop_w = ((width as f32) * rng.random_range(0.75..=1.0))
+        .round()
+        .max(1.0) as u32;
+    let crop_h = ((height as f32) * rng.random_range(0.75..=1.0))
+        .round()
+        .max(1.0) as u32;
     let x = rng.random_range(0..=width - crop_w);
     let y = rng.random_range(0..=height - crop_h);
     let mut out = imageops::crop_imm(image, x, y, crop_w, crop_h).to_image();

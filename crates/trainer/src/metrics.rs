@@ -18,7 +18,12 @@ pub struct Confusion {
 impl Confusion {
     /// Counts decisions `score >= threshold` against `truth`.
     pub fn at(scores: &[f32], truth: &[bool], threshold: f32) -> Self {
-        let mut c = Self { true_positive: 0, false_positive: 0, true_negative: 0, false_negative: 0 };
+        let mut c = Self {
+            true_positive: 0,
+            false_positive: 0,
+            true_negative: 0,
+            false_negative: 0,
+        };
         for (&score, &positive) in scores.iter().zip(truth) {
             match (score >= threshold, positive) {
                 (true, true) => c.true_positive += 1,
@@ -70,7 +75,11 @@ pub struct ClassScores {
 }
 
 fn ratio(numerator: usize, denominator: usize) -> f64 {
-    if denominator == 0 { 0.0 } else { numerator as f64 / denominator as f64 }
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
 }
 
 /// Mean binary cross-entropy of P(positive), clipped like Keras (1e-7).
@@ -89,21 +98,45 @@ pub fn log_loss(scores: &[f32], truth: &[bool]) -> f64 {
 /// Root mean squared error between the probabilities and the one-hot truth (for two
 /// classes both outputs have the same error, so this is the error of P(positive)).
 pub fn rmse(scores: &[f32], truth: &[bool]) -> f64 {
-    let total: f64 = scores.iter().zip(truth).map(|(&p, &t)| (f64::from(p) - f64::from(u8::from(t))).powi(2)).sum();
+    let total: f64 = scores
+        .iter()
+        .zip(truth)
+        .map(|(&p, &t)| (f64::from(p) - f64::from(u8::from(t))).powi(2))
+        .sum();
     (total / scores.len().max(1) as f64).sqrt()
 }
 
 /// Area under the ROC curve: the probability that a random positive scores above a random
 /// negative, ties counting one half.
 pub fn roc_auc(scores: &[f32], truth: &[bool]) -> f64 {
-    let positives: Vec<f32> = scores.iter().zip(truth).filter(|(_, t)| **t).map(|(s, _)| *s).collect();
-    let negatives: Vec<f32> = scores.iter().zip(truth).filter(|(_, t)| !**t).map(|(s, _)| *s).collect();
+    let positives: Vec<f32> = scores
+        .iter()
+        .zip(truth)
+        .filter(|(_, t)| **t)
+        .map(|(s, _)| *s)
+        .collect();
+    let negatives: Vec<f32> = scores
+        .iter()
+        .zip(truth)
+        .filter(|(_, t)| !**t)
+        .map(|(s, _)| *s)
+        .collect();
     if positives.is_empty() || negatives.is_empty() {
         return f64::NAN;
     }
     let wins: f64 = positives
         .iter()
-        .flat_map(|p| negatives.iter().map(move |n| if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 }))
+        .flat_map(|p| {
+            negatives.iter().map(move |n| {
+                if p > n {
+                    1.0
+                } else if p == n {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+        })
         .sum();
     wins / (positives.len() * negatives.len()) as f64
 }
@@ -150,7 +183,15 @@ mod tests {
     #[test]
     fn confusion_by_hand() {
         let c = Confusion::at(&SCORES, &TRUTH, 0.5);
-        assert_eq!((c.true_positive, c.false_positive, c.true_negative, c.false_negative), (2, 1, 2, 1));
+        assert_eq!(
+            (
+                c.true_positive,
+                c.false_positive,
+                c.true_negative,
+                c.false_negative
+            ),
+            (2, 1, 2, 1)
+        );
         assert!((c.accuracy() - 4.0 / 6.0).abs() < 1e-12);
         assert!((c.positive().precision - 2.0 / 3.0).abs() < 1e-12);
         assert!((c.negative().recall - 2.0 / 3.0).abs() < 1e-12);
@@ -165,7 +206,9 @@ mod tests {
 
     #[test]
     fn losses_by_hand() {
-        let expected = -(0.9f64.ln() + 0.8f64.ln() + 0.4f64.ln() + 0.4f64.ln() + 0.7f64.ln() + 0.9f64.ln()) / 6.0;
+        let expected =
+            -(0.9f64.ln() + 0.8f64.ln() + 0.4f64.ln() + 0.4f64.ln() + 0.7f64.ln() + 0.9f64.ln())
+                / 6.0;
         assert!((log_loss(&SCORES, &TRUTH) - expected).abs() < 1e-6);
         let squares = 0.01 + 0.04 + 0.36 + 0.36 + 0.09 + 0.01;
         assert!((rmse(&SCORES, &TRUTH) - (squares / 6.0f64).sqrt()).abs() < 1e-6);

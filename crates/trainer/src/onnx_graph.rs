@@ -31,7 +31,11 @@ pub fn graph(model: &ModelProto) -> Result<&GraphProto> {
 /// graph output, and drops stale shape annotations.
 pub fn cut_at(model: &mut ModelProto, output: &str) -> Result<()> {
     let graph = model.graph.as_mut().context("the ONNX file has no graph")?;
-    if !graph.node.iter().any(|n| n.output.iter().any(|o| o == output)) {
+    if !graph
+        .node
+        .iter()
+        .any(|n| n.output.iter().any(|o| o == output))
+    {
         bail!("the graph has no tensor named {output:?}");
     }
     let mut needed: HashSet<String> = HashSet::from([output.to_string()]);
@@ -53,7 +57,12 @@ pub fn cut_at(model: &mut ModelProto, output: &str) -> Result<()> {
 
 /// The output tensor of the last node of type `op_type`, in graph order.
 pub fn last_output_of(graph: &GraphProto, op_type: &str) -> Option<String> {
-    graph.node.iter().rev().find(|n| n.op_type == op_type).and_then(|n| n.output.first().cloned())
+    graph
+        .node
+        .iter()
+        .rev()
+        .find(|n| n.op_type == op_type)
+        .and_then(|n| n.output.first().cloned())
 }
 
 /// The f32 values of an initialiser, whether stored as raw bytes or as `float_data`.
@@ -65,7 +74,10 @@ pub fn initializer_f32(graph: &GraphProto, name: &str) -> Option<Vec<f32>> {
     if tensor.raw_data.is_empty() {
         return Some(tensor.float_data.clone());
     }
-    let floats = tensor.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let floats = tensor
+        .raw_data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     Some(floats.collect())
 }
 
@@ -94,7 +106,10 @@ pub fn value_info(name: &str, dims: &[Dim]) -> ValueInfoProto {
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {
-            value: Some(TypeValue::TensorType(TensorType { elem_type: DataType::Float as i32, shape })),
+            value: Some(TypeValue::TensorType(TensorType {
+                elem_type: DataType::Float as i32,
+                shape,
+            })),
             ..Default::default()
         }),
         ..Default::default()
@@ -124,7 +139,12 @@ pub fn tensor_i64(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
 }
 
 /// A node of the default ONNX domain.
-pub fn node(op_type: &str, inputs: &[&str], output: &str, attributes: Vec<AttributeProto>) -> NodeProto {
+pub fn node(
+    op_type: &str,
+    inputs: &[&str],
+    output: &str,
+    attributes: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         name: format!("special_week/{output}"),
         op_type: op_type.into(),
@@ -137,7 +157,12 @@ pub fn node(op_type: &str, inputs: &[&str], output: &str, attributes: Vec<Attrib
 
 /// An integer attribute.
 pub fn attr_int(name: &str, value: i64) -> AttributeProto {
-    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i: value, ..Default::default() }
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Int as i32,
+        i: value,
+        ..Default::default()
+    }
 }
 
 /// Renames every use of tensor `from` as a node input to `to`.

@@ -32,8 +32,19 @@ pub fn loss_curve(path: &Path, title: &str, loss: &[f64], val_loss: &[f64]) -> R
         .y_label_area_size(56)
         .build_cartesian_2d(1.0..epochs.max(2.0), 0.0..top.max(1e-3))
         .map_err(|e| anyhow!("{e}"))?;
-    chart.configure_mesh().x_desc("epoch").y_desc("loss").draw().map_err(|e| anyhow!("{e}"))?;
-    let series = |values: &[f64]| values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect::<Vec<_>>();
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("loss")
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    let series = |values: &[f64]| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((i + 1) as f64, *v))
+            .collect::<Vec<_>>()
+    };
     chart
         .draw_series(LineSeries::new(series(loss), BLUE.stroke_width(2)))
         .map_err(|e| anyhow!("{e}"))?
@@ -44,12 +55,23 @@ pub fn loss_curve(path: &Path, title: &str, loss: &[f64], val_loss: &[f64]) -> R
         .map_err(|e| anyhow!("{e}"))?
         .label("val_loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))
 }
 
 /// Draws the ROC curve with its AUC and the chosen operating point.
-pub fn roc(path: &Path, title: &str, points: &[(f64, f64)], auc: f64, chosen: (f64, f64)) -> Result<()> {
+pub fn roc(
+    path: &Path,
+    title: &str,
+    points: &[(f64, f64)],
+    auc: f64,
+    chosen: (f64, f64),
+) -> Result<()> {
     register_font();
     let root = BitMapBackend::new(path, (560, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
@@ -70,7 +92,10 @@ pub fn roc(path: &Path, title: &str, points: &[(f64, f64)], auc: f64, chosen: (f
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3)))
         .map_err(|e| anyhow!("{e}"))?;
     chart
-        .draw_series(LineSeries::new(points.iter().copied(), BLUE.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            BLUE.stroke_width(2),
+        ))
         .map_err(|e| anyhow!("{e}"))?;
     chart
         .draw_series([Circle::new(chosen, 6, RED.filled())])

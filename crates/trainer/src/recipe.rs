@@ -60,7 +60,10 @@ impl RecipeName {
                 size: 50,
                 pooling: Pooling::Flatten,
                 head: HeadConfig {
-                    optimizer: OptimizerConfig::Sgd { lr: 1e-4, momentum: 0.9 },
+                    optimizer: OptimizerConfig::Sgd {
+                        lr: 1e-4,
+                        momentum: 0.9,
+                    },
                     epochs: 5,
                     batch_size: 32,
                     balance_classes: false,
@@ -69,7 +72,9 @@ impl RecipeName {
                     seed,
                 },
                 augment_per_positive: 0,
-                holdout: Holdout::RandomFiles { validation_fraction: 0.2 },
+                holdout: Holdout::RandomFiles {
+                    validation_fraction: 0.2,
+                },
                 calibrate: false,
             },
             Self::Grouped => Recipe {
@@ -77,7 +82,10 @@ impl RecipeName {
                 size: 64,
                 pooling: Pooling::AvgMax,
                 head: HeadConfig {
-                    optimizer: OptimizerConfig::AdamW { lr: 1e-3, weight_decay: 1e-2 },
+                    optimizer: OptimizerConfig::AdamW {
+                        lr: 1e-3,
+                        weight_decay: 1e-2,
+                    },
                     epochs: 30,
                     batch_size: 32,
                     balance_classes: true,

@@ -9,7 +9,13 @@ use rand::seq::SliceRandom;
 /// Assigns every sample a fold in `0..k` so that all samples of a group share a fold.
 /// Groups containing a positive (`label == positive`) are dealt round-robin separately
 /// from the rest, so each fold gets its share of the rare class.
-pub fn grouped_folds(groups: &[String], labels: &[usize], positive: usize, k: usize, seed: u64) -> Vec<usize> {
+pub fn grouped_folds(
+    groups: &[String],
+    labels: &[usize],
+    positive: usize,
+    k: usize,
+    seed: u64,
+) -> Vec<usize> {
     assert!(k >= 2, "k-fold needs k ≥ 2");
     let mut has_positive: BTreeMap<&str, bool> = BTreeMap::new();
     for (group, &label) in groups.iter().zip(labels) {
@@ -52,13 +58,23 @@ mod tests {
         let folds = grouped_folds(&groups, &labels, 1, 5, 42);
         let mut fold_of_group = BTreeMap::new();
         for (g, f) in groups.iter().zip(&folds) {
-            assert_eq!(*fold_of_group.entry(g).or_insert(*f), *f, "group {g} split across folds");
+            assert_eq!(
+                *fold_of_group.entry(g).or_insert(*f),
+                *f,
+                "group {g} split across folds"
+            );
         }
         for fold in 0..5 {
-            let positives = (0..200).filter(|&i| folds[i] == fold && labels[i] == 1).count();
+            let positives = (0..200)
+                .filter(|&i| folds[i] == fold && labels[i] == 1)
+                .count();
             assert!(positives > 0, "fold {fold} has no positive");
         }
-        assert_eq!(folds, grouped_folds(&groups, &labels, 1, 5, 42), "same seed, same folds");
+        assert_eq!(
+            folds,
+            grouped_folds(&groups, &labels, 1, 5, 42),
+            "same seed, same folds"
+        );
     }
 
     #[test]

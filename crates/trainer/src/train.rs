@@ -55,8 +55,14 @@ struct Features {
 
 impl Features {
     /// Rows and labels of the originals selected by `keep`, plus their augmented copies.
-    fn training_rows(&self, truth: &[usize], keep: impl Fn(usize) -> bool) -> (Vec<Vec<f32>>, Vec<usize>) {
-        let originals = (0..self.originals.len()).filter(|&i| keep(i)).map(|i| (self.originals[i].clone(), truth[i]));
+    fn training_rows(
+        &self,
+        truth: &[usize],
+        keep: impl Fn(usize) -> bool,
+    ) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let originals = (0..self.originals.len())
+            .filter(|&i| keep(i))
+            .map(|i| (self.originals[i].clone(), truth[i]));
         let copies = self
             .augmented_origin
             .iter()
@@ -73,10 +79,21 @@ pub fn run(options: &TrainOptions) -> Result<()> {
     let base = base::load(&options.cache_dir)?;
     let dataset = dataset::load(&options.dataset, &options.group_regex)?;
     report_skipped(&dataset);
-    let positive = dataset.classes.iter().position(|c| *c == options.positive_class).with_context(|| {
-        format!("no class folder named {:?} (found {:?}); pass --positive-class", options.positive_class, dataset.classes)
-    })?;
-    let truth: Vec<usize> = dataset.samples.iter().map(|s| usize::from(s.class == positive)).collect();
+    let positive = dataset
+        .classes
+        .iter()
+        .position(|c| *c == options.positive_class)
+        .with_context(|| {
+            format!(
+                "no class folder named {:?} (found {:?}); pass --positive-class",
+                options.positive_class, dataset.classes
+            )
+        })?;
+    let truth: Vec<usize> = dataset
+        .samples
+        .iter()
+        .map(|s| usize::from(s.class == positive))
+        .collect();
     let groups = dataset.groups();
     let spec = InputSpec::plain_rgb(recipe.size, RESIZE_FILTER);
     let features = extract_features(&base, &dataset, &truth, &spec, recipe, &options.cache_dir)?;
@@ -87,18 +104,33 @@ pub fn run(options: &TrainOptions) -> Result<()> {
     if let Some(platt) = calibration {
         cv.scores = cv.margins.iter().map(|&m| platt.apply(m)).collect();
     }
-    let threshold = if recipe.calibrate { crate::metrics::youden_threshold(&cv.scores, &cv.truth) } else { 0.5 };
+    let threshold = if recipe.calibrate {
+        crate::metrics::youden_threshold(&cv.scores, &cv.truth)
+    } else {
+        0.5
+    };
     let (test_scores, test_truth, history) = match recipe.holdout {
         Holdout::GroupedFolds => (cv.scores.clone(), truth.clone(), cv.history.clone()),
-        Holdout::RandomFiles { validation_fraction } => {
-            let is_validation = split::random_holdout(truth.len(), validation_fraction, recipe.head.seed);
+        Holdout::RandomFiles {
+            validation_fraction,
+        } => {
+            let is_validation =
+                split::random_holdout(truth.len(), validation_fraction, recipe.head.seed);
             random_holdout(&features, &truth, &is_validation, recipe)?
         }
     };
-    let report =
-        Report::new(recipe, &test_scores, &as_bool(&test_truth), threshold, calibration, &cv, summary_of(&dataset, positive, options));
+    let report = Report::new(
+        recipe,
+        &test_scores,
+        &as_bool(&test_truth),
+        threshold,
+        calibration,
+        &cv,
+        summary_of(&dataset, positive, options),
+    );
 
-    fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    fs::create_dir_all(&options.out)
+        .with_context(|| format!("cannot create {}", options.out.display()))?;
     write_report(&options.out, &report, &history)?;
     let mut parity = None;
     if !options.evaluate_only {
@@ -107,7 +139,9 @@ pub fn run(options: &TrainOptions) -> Result<()> {
         if let Some(platt) = calibration {
             platt.fold_into(&mut head);
         }
-        parity = Some(export_model(&base, &dataset, &spec, &features, &head, &report, options)?);
+        parity = Some(export_model(
+            &base, &dataset, &spec, &features, &head, &report, options,
+        )?);
     }
     evaluate::print_summary(&report, parity);
     Ok(())
@@ -121,24 +155,56 @@ fn extract_features(
     recipe: &Recipe,
     cache_dir: &std::path::Path,
 ) -> Result<Features> {
-    let inputs: Vec<Vec<f32>> = dataset.samples.iter().map(|s| preprocess::to_tensor(&s.image, spec)).collect();
+    let inputs: Vec<Vec<f32>> = dataset
+        .samples
+        .iter()
+        .map(|s| preprocess::to_tensor(&s.image, spec))
+        .collect();
     let mut rng = StdRng::seed_from_u64(recipe.head.seed);
     let mut augmented_inputs = Vec::new();
     let mut augmented_origin = Vec::new();
-    for (index, sample) in dataset.samples.iter().enumerate().filter(|(i, _)| truth[*i] == 1) {
+    for (index, sample) in dataset
+        .samples
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| truth[*i] == 1)
+    {
         for _ in 0..recipe.augment_per_positive {
-            augmented_inputs.push(preprocess::to_tensor(&augment(&sample.image, &mut rng), spec));
+            augmented_inputs.push(preprocess::to_tensor(
+                &augment(&sample.image, &mut rng),
+                spec,
+            ));
             augmented_origin.push(index);
         }
     }
-    let pool = |maps: Vec<Vec<f32>>| maps.iter().map(|m| recipe.pooling.apply(m, features::CHANNELS)).collect::<Vec<_>>();
-    let originals = pool(features::extract(base, spec, &inputs, cache_dir, "base features")?);
+    let pool = |maps: Vec<Vec<f32>>| {
+        maps.iter()
+            .map(|m| recipe.pooling.apply(m, features::CHANNELS))
+            .collect::<Vec<_>>()
+    };
+    let originals = pool(features::extract(
+        base,
+        spec,
+        &inputs,
+        cache_dir,
+        "base features",
+    )?);
     let augmented = if augmented_inputs.is_empty() {
         Vec::new()
     } else {
-        pool(features::extract(base, spec, &augmented_inputs, cache_dir, "augmented positives")?)
+        pool(features::extract(
+            base,
+            spec,
+            &augmented_inputs,
+            cache_dir,
+            "augmented positives",
+        )?)
     };
-    Ok(Features { originals, augmented, augmented_origin })
+    Ok(Features {
+        originals,
+        augmented,
+        augmented_origin,
+    })
 }
 
 /// Out-of-fold scores and per-fold numbers of grouped k-fold cross-validation.
@@ -155,7 +221,13 @@ pub struct CrossValidation {
     pub history: Vec<head::EpochLoss>,
 }
 
-fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usize, recipe: &Recipe) -> Result<CrossValidation> {
+fn cross_validate(
+    features: &Features,
+    truth: &[usize],
+    folds: &[usize],
+    k: usize,
+    recipe: &Recipe,
+) -> Result<CrossValidation> {
     let mut scores = vec![0.0; truth.len()];
     let mut margins = vec![0.0; truth.len()];
     let mut per_fold = Vec::with_capacity(k);
@@ -163,15 +235,26 @@ fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usiz
     for fold in 0..k {
         let (rows, labels) = features.training_rows(truth, |i| folds[i] != fold);
         let held: Vec<usize> = (0..truth.len()).filter(|&i| folds[i] == fold).collect();
-        let held_rows: Vec<Vec<f32>> = held.iter().map(|&i| features.originals[i].clone()).collect();
+        let held_rows: Vec<Vec<f32>> = held
+            .iter()
+            .map(|&i| features.originals[i].clone())
+            .collect();
         let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
-        let head = head::train(&rows, &labels, Some((&held_rows, &held_truth)), &recipe.head)?;
+        let head = head::train(
+            &rows,
+            &labels,
+            Some((&held_rows, &held_truth)),
+            &recipe.head,
+        )?;
         let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
         for ((&i, &s), logits) in held.iter().zip(&fold_scores).zip(head.logits(&held_rows)) {
             scores[i] = s;
             margins[i] = logits[1] - logits[0];
         }
-        per_fold.push((crate::metrics::roc_auc(&fold_scores, &as_bool(&held_truth)), held));
+        per_fold.push((
+            crate::metrics::roc_auc(&fold_scores, &as_bool(&held_truth)),
+            held,
+        ));
         histories.push(head.history);
     }
     let history = (0..recipe.head.epochs)
@@ -180,7 +263,13 @@ fn cross_validate(features: &Features, truth: &[usize], folds: &[usize], k: usiz
             val_loss: Some(histories.iter().filter_map(|h| h[e].val_loss).sum::<f64>() / k as f64),
         })
         .collect();
-    Ok(CrossValidation { scores, margins, truth: as_bool(truth), folds: per_fold, history })
+    Ok(CrossValidation {
+        scores,
+        margins,
+        truth: as_bool(truth),
+        folds: per_fold,
+        history,
+    })
 }
 
 fn random_holdout(
@@ -191,9 +280,17 @@ fn random_holdout(
 ) -> Result<(Vec<f32>, Vec<usize>, Vec<head::EpochLoss>)> {
     let (rows, labels) = features.training_rows(truth, |i| !is_validation[i]);
     let held: Vec<usize> = (0..truth.len()).filter(|&i| is_validation[i]).collect();
-    let held_rows: Vec<Vec<f32>> = held.iter().map(|&i| features.originals[i].clone()).collect();
+    let held_rows: Vec<Vec<f32>> = held
+        .iter()
+        .map(|&i| features.originals[i].clone())
+        .collect();
     let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
-    let head = head::train(&rows, &labels, Some((&held_rows, &held_truth)), &recipe.head)?;
+    let head = head::train(
+        &rows,
+        &labels,
+        Some((&held_rows, &held_truth)),
+        &recipe.head,
+    )?;
     let scores = head.predict(&held_rows).iter().map(|p| p[1]).collect();
     Ok((scores, held_truth, head.history))
 }
@@ -208,16 +305,31 @@ fn export_model(
     options: &TrainOptions,
 ) -> Result<f32> {
     let onnx = export::build_onnx(base, spec.size, options.recipe.pooling, head)?;
-    let check: Vec<usize> = (0..dataset.samples.len()).step_by((dataset.samples.len() / 8).max(1)).collect();
-    let check_inputs: Vec<Vec<f32>> = check.iter().map(|&i| preprocess::to_tensor(&dataset.samples[i].image, spec)).collect();
-    let check_rows: Vec<Vec<f32>> = check.iter().map(|&i| features.originals[i].clone()).collect();
+    let check: Vec<usize> = (0..dataset.samples.len())
+        .step_by((dataset.samples.len() / 8).max(1))
+        .collect();
+    let check_inputs: Vec<Vec<f32>> = check
+        .iter()
+        .map(|&i| preprocess::to_tensor(&dataset.samples[i].image, spec))
+        .collect();
+    let check_rows: Vec<Vec<f32>> = check
+        .iter()
+        .map(|&i| features.originals[i].clone())
+        .collect();
     let expected = head.predict(&check_rows);
-    let negative_class = &dataset.classes[usize::from(dataset.classes[0] == options.positive_class)];
+    let negative_class =
+        &dataset.classes[usize::from(dataset.classes[0] == options.positive_class)];
     let meta = MetaInputs {
         size: spec.size,
         labels: vec![
-            Label { ja: options.labels_ja[1].clone(), en: negative_class.clone() },
-            Label { ja: options.labels_ja[0].clone(), en: options.positive_class.clone() },
+            Label {
+                ja: options.labels_ja[1].clone(),
+                en: negative_class.clone(),
+            },
+            Label {
+                ja: options.labels_ja[0].clone(),
+                en: options.positive_class.clone(),
+            },
         ],
         special_week_index: 1,
         threshold: report.threshold,
@@ -229,19 +341,39 @@ fn export_model(
 }
 
 fn write_report(out: &std::path::Path, report: &Report, history: &[head::EpochLoss]) -> Result<()> {
-    fs::write(out.join("metrics.json"), serde_json::to_string_pretty(report)? + "\n")?;
+    fs::write(
+        out.join("metrics.json"),
+        serde_json::to_string_pretty(report)? + "\n",
+    )?;
     let loss: Vec<f64> = history.iter().map(|h| h.loss).collect();
     let val_loss: Vec<f64> = history.iter().filter_map(|h| h.val_loss).collect();
-    plots::loss_curve(&out.join("loss.png"), &format!("recipe {}: loss per epoch", report.recipe.name), &loss, &val_loss)?;
+    plots::loss_curve(
+        &out.join("loss.png"),
+        &format!("recipe {}: loss per epoch", report.recipe.name),
+        &loss,
+        &val_loss,
+    )?;
     let roc = &report.test;
-    plots::roc(&out.join("roc.png"), &format!("ROC, recipe {}", report.recipe.name), &report.roc_points, roc.roc_auc, report.operating_point())?;
+    plots::roc(
+        &out.join("roc.png"),
+        &format!("ROC, recipe {}", report.recipe.name),
+        &report.roc_points,
+        roc.roc_auc,
+        report.operating_point(),
+    )?;
     Ok(())
 }
 
 fn summary_of(dataset: &Dataset, positive: usize, options: &TrainOptions) -> serde_json::Value {
     let counts = dataset.class_counts();
     let groups = |class: usize| -> usize {
-        dataset.samples.iter().filter(|s| s.class == class).map(|s| s.group.as_str()).collect::<BTreeSet<_>>().len()
+        dataset
+            .samples
+            .iter()
+            .filter(|s| s.class == class)
+            .map(|s| s.group.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
     };
     json!({
         "classes": dataset.classes.iter().enumerate().map(|(i, c)| json!({

