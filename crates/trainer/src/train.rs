@@ -233,19 +233,12 @@ fn cross_validate(
     let mut per_fold = Vec::with_capacity(k);
     let mut histories = Vec::with_capacity(k);
     for fold in 0..k {
-        let (rows, labels) = features.training_rows(truth, |i| folds[i] != fold);
-        let held: Vec<usize> = (0..truth.len()).filter(|&i| folds[i] == fold).collect();
-        let held_rows: Vec<Vec<f32>> = held
-            .iter()
-            .map(|&i| features.originals[i].clone())
-            .collect();
-        let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
-        let head = head::train(
-            &rows,
-            &labels,
-            Some((&held_rows, &held_truth)),
-            &recipe.head,
-        )?;
+        let HeldOut {
+            held,
+            held_rows,
+            held_truth,
+            head,
+        } = train_holding_out(features, truth, |i| folds[i] == fold, recipe)?;
         let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
         for ((&i, &s), logits) in held.iter().zip(&fold_scores).zip(head.logits(&held_rows)) {
             scores[i] = s;
@@ -272,14 +265,22 @@ fn cross_validate(
     })
 }
 
-fn random_holdout(
+/// A head trained without some originals (and their augmented copies), and those originals.
+struct HeldOut {
+    held: Vec<usize>,
+    held_rows: Vec<Vec<f32>>,
+    held_truth: Vec<usize>,
+    head: TrainedHead,
+}
+
+fn train_holding_out(
     features: &Features,
     truth: &[usize],
-    is_validation: &[bool],
+    is_held: impl Fn(usize) -> bool,
     recipe: &Recipe,
-) -> Result<(Vec<f32>, Vec<usize>, Vec<head::EpochLoss>)> {
-    let (rows, labels) = features.training_rows(truth, |i| !is_validation[i]);
-    let held: Vec<usize> = (0..truth.len()).filter(|&i| is_validation[i]).collect();
+) -> Result<HeldOut> {
+    let (rows, labels) = features.training_rows(truth, |i| !is_held(i));
+    let held: Vec<usize> = (0..truth.len()).filter(|&i| is_held(i)).collect();
     let held_rows: Vec<Vec<f32>> = held
         .iter()
         .map(|&i| features.originals[i].clone())
@@ -291,6 +292,26 @@ fn random_holdout(
         Some((&held_rows, &held_truth)),
         &recipe.head,
     )?;
+    Ok(HeldOut {
+        held,
+        held_rows,
+        held_truth,
+        head,
+    })
+}
+
+fn random_holdout(
+    features: &Features,
+    truth: &[usize],
+    is_validation: &[bool],
+    recipe: &Recipe,
+) -> Result<(Vec<f32>, Vec<usize>, Vec<head::EpochLoss>)> {
+    let HeldOut {
+        held_rows,
+        held_truth,
+        head,
+        ..
+    } = train_holding_out(features, truth, |i| is_validation[i], recipe)?;
     let scores = head.predict(&held_rows).iter().map(|p| p[1]).collect();
     Ok((scores, held_truth, head.history))
 }
