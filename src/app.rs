@@ -1,64 +1,45 @@
-//! The page: model download, the inputs (chooser, drop, paste) and the result cards.
+//! The page: the model (download or the user's own), the inputs (chooser, drop, paste)
+//! and the result cards.
 
 use std::collections::VecDeque;
 
-use classifier::ModelMeta;
 use gloo_events::EventListener;
-use gloo_worker::{Spawnable, WorkerBridge};
 use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, File, HtmlInputElement, Url};
+use worker_protocol::{WorkerInput, WorkerOutput};
 use yew::prelude::*;
 
+use crate::bridge::WorkerBridge;
 use crate::card::{Card, CardView, Status};
 use crate::download::{self, Progress};
 use crate::files;
 use crate::layout::{Footer, Header, Intro};
 use crate::messages;
-use crate::protocol::{WorkerInput, WorkerOutput};
-use crate::worker::{self, ClassifierWorker};
-
-/// Where the model files are, relative to the page.
-pub const MODEL_DIR: &str = "model";
-
-/// The model's way from the network to the worker.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelState {
-    /// Downloading `file`.
-    Downloading {
-        /// The file being downloaded.
-        file: String,
-        /// How far it is.
-        progress: Progress,
-    },
-    /// Downloaded; the worker is parsing and optimising it.
-    Preparing,
-    /// Ready to classify.
-    Ready {
-        /// Milliseconds from opening the page until the model was ready.
-        since_page_ms: f64,
-    },
-    /// Could not be downloaded or loaded (message in Japanese).
-    Failed(String),
-}
+use crate::model_panel::{ModelPanel, ModelState};
+use crate::model_source::{self, ModelSource};
 
 /// Messages of [`App`].
 pub enum Msg {
     /// Download progress.
     Progress(String, Progress),
-    /// Both model files arrived.
-    Downloaded {
+    /// Both model files arrived (downloaded or read from the user's disk).
+    ModelFiles {
         /// The text of `model.json`.
         meta_json: String,
         /// The ONNX bytes.
         onnx: Vec<u8>,
     },
-    /// The download failed (message in Japanese).
-    DownloadFailed(String),
+    /// The model files could not be had (message in Japanese).
+    ModelFilesFailed(String),
     /// The user asked to try the download again.
     Retry,
+    /// The user chose or dropped files for their own model.
+    OwnModel(Vec<File>),
     /// The worker answered.
     Worker(WorkerOutput),
-    /// The user gave files (chooser, drop or paste).
+    /// The worker could not start or crashed.
+    WorkerFailed(String),
+    /// The user gave image files (chooser, drop or paste).
     Files(Vec<File>),
     /// A file was read from the device.
     Read(u64, Result<Vec<u8>, String>),
@@ -66,14 +47,23 @@ pub enum Msg {
     Drag(i32),
 }
 
+/// The model the worker keeps using while another one loads.
+struct Fallback {
+    source: ModelSource,
+    since_page_ms: f64,
+}
+
 /// The root component.
 pub struct App {
     model: ModelState,
+    source: ModelSource,
+    fallback: Option<Fallback>,
+    own_model_error: Option<String>,
     cards: Vec<Card>,
     queue: VecDeque<WorkerInput>,
     next_id: u64,
     drag_depth: i32,
-    bridge: WorkerBridge<ClassifierWorker>,
+    bridge: Option<WorkerBridge>,
     _paste: EventListener,
 }
 
@@ -82,28 +72,34 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
-        let link = ctx.link().clone();
-        let bridge = ClassifierWorker::spawner()
-            .callback(move |output| link.send_message(Msg::Worker(output)))
-            .spawn(worker::SCRIPT);
-        let link = ctx.link().clone();
-        let document = document();
-        let paste = EventListener::new(&document, "paste", move |event| {
-            let Some(event) = event.dyn_ref::<ClipboardEvent>() else {
-                return;
-            };
-            let pasted = files::from_transfer(event.clipboard_data());
-            if !pasted.is_empty() {
-                event.prevent_default();
-                link.send_message(Msg::Files(pasted));
+        let (on_output, on_error) = (ctx.link().clone(), ctx.link().clone());
+        let bridge = WorkerBridge::spawn(
+            move |output| on_output.send_message(Msg::Worker(output)),
+            move |detail| on_error.send_message(Msg::WorkerFailed(detail)),
+        );
+        let paste = listen_for_paste(ctx.link().clone());
+        let query = query_param("model");
+        let (source, model) = match model_source::served_dir(query.as_deref()) {
+            Ok(dir) => {
+                download_model(ctx, dir.clone());
+                (ModelSource::Served { dir }, downloading("model.json"))
             }
-        });
-        download_model(ctx);
+            Err(message) => (
+                ModelSource::Served {
+                    dir: query.unwrap_or_default(),
+                },
+                ModelState::Failed(message),
+            ),
+        };
+        let (bridge, model) = match bridge {
+            Ok(bridge) => (Some(bridge), model),
+            Err(detail) => (None, ModelState::Failed(messages::worker_failed(&detail))),
+        };
         Self {
-            model: ModelState::Downloading {
-                file: "model.json".into(),
-                progress: Progress::default(),
-            },
+            model,
+            source,
+            fallback: None,
+            own_model_error: None,
             cards: Vec::new(),
             queue: VecDeque::new(),
             next_id: 0,
@@ -118,19 +114,27 @@ impl Component for App {
             Msg::Progress(file, progress) => {
                 self.model = ModelState::Downloading { file, progress };
             }
-            Msg::Downloaded { meta_json, onnx } => {
+            Msg::ModelFiles { meta_json, onnx } => {
                 self.model = ModelState::Preparing;
-                self.bridge.send(WorkerInput::LoadModel { meta_json, onnx });
+                self.send_to_worker(WorkerInput::LoadModel { meta_json, onnx });
             }
-            Msg::DownloadFailed(message) => self.model = ModelState::Failed(message),
+            Msg::ModelFilesFailed(message) => self.model_failed(message),
             Msg::Retry => {
-                self.model = ModelState::Downloading {
-                    file: "model.json".into(),
-                    progress: Progress::default(),
+                let dir = model_source::BUNDLED_DIR.to_string();
+                let dir = match &self.source {
+                    ModelSource::Served { dir } => dir.clone(),
+                    ModelSource::Local { .. } => dir,
                 };
-                download_model(ctx);
+                self.source = ModelSource::Served { dir: dir.clone() };
+                self.model = downloading("model.json");
+                download_model(ctx, dir);
             }
+            Msg::OwnModel(chosen) => self.use_own_model(ctx, chosen),
             Msg::Worker(output) => self.on_worker(output),
+            Msg::WorkerFailed(detail) => {
+                self.bridge = None;
+                self.model = ModelState::Failed(messages::worker_failed(&detail));
+            }
             Msg::Files(chosen) => self.add_files(ctx, chosen),
             Msg::Read(id, result) => self.on_read(id, result),
             Msg::Drag(step) => {
@@ -160,10 +164,14 @@ impl Component for App {
         let on_drag_leave = link.callback(|_: DragEvent| Msg::Drag(-1));
         let on_drop = link.batch_callback(|event: DragEvent| {
             event.prevent_default();
-            vec![
-                Msg::Drag(0),
-                Msg::Files(files::from_transfer(event.data_transfer())),
-            ]
+            let dropped = files::from_transfer(event.data_transfer());
+            let names: Vec<String> = dropped.iter().map(File::name).collect();
+            let what = if model_source::is_model_drop(&names) {
+                Msg::OwnModel(dropped)
+            } else {
+                Msg::Files(dropped)
+            };
+            vec![Msg::Drag(0), what]
         });
         let open_chooser = Callback::from(|_: MouseEvent| {
             if let Some(input) = document()
@@ -180,7 +188,10 @@ impl Component for App {
                 <Header />
                 <main class="content">
                     <Intro />
-                    { self.model_view(ctx) }
+                    <ModelPanel state={self.model.clone()} source={self.source.clone()}
+                        own_model_error={self.own_model_error.clone()}
+                        on_retry={link.callback(|()| Msg::Retry)}
+                        on_own_model={link.callback(Msg::OwnModel)} />
                     <section id="drop-zone" class={zone_class}>
                         <p class="prompt">{ "以下に、画像を送信してください" }</p>
                         <p class="hint">
@@ -205,54 +216,16 @@ impl Component for App {
 }
 
 impl App {
-    fn model_view(&self, ctx: &Context<Self>) -> Html {
-        let (state, body) = match &self.model {
-            ModelState::Downloading { file, progress } => {
-                let amount = match progress.total {
-                    Some(total) => format!(
-                        "{} / {}",
-                        download::human_bytes(progress.loaded),
-                        download::human_bytes(total)
-                    ),
-                    None => download::human_bytes(progress.loaded),
-                };
-                let bar = match (progress.fraction(), progress.total) {
-                    (Some(_), Some(total)) => html! {
-                        <progress max={total.to_string()} value={progress.loaded.to_string()} />
-                    },
-                    _ => html! { <progress /> },
-                };
-                let text = format!("モデルをダウンロード中（{file}）… {amount}");
-                ("downloading", html! { <><p>{ text }</p>{ bar }</> })
-            }
-            ModelState::Preparing => (
-                "preparing",
-                html! { <><p>{ "モデルを準備中…" }</p><progress /></> },
-            ),
-            ModelState::Ready { since_page_ms } => (
-                "ready",
-                html! {
-                    <p>{ format!("モデルの準備ができました（ページを開いてから {:.1} 秒）。", since_page_ms / 1000.0) }</p>
-                },
-            ),
-            ModelState::Failed(message) => (
-                "failed",
-                html! {
-                    <>
-                        <p class="error" role="alert">{ message }</p>
-                        <button type="button" class="retry" onclick={ctx.link().callback(|_| Msg::Retry)}>
-                            { "もう一度読み込む" }
-                        </button>
-                    </>
-                },
-            ),
-        };
-        html! { <section id="model-status" class="model-status" data-state={state}>{ body }</section> }
-    }
-
     fn on_worker(&mut self, output: WorkerOutput) {
         match output {
+            WorkerOutput::Started => {
+                if let Some(bridge) = &mut self.bridge {
+                    bridge.started();
+                }
+            }
             WorkerOutput::ModelReady { .. } => {
+                self.fallback = None;
+                self.own_model_error = None;
                 self.model = ModelState::Ready {
                     since_page_ms: page_clock_ms(),
                 };
@@ -260,7 +233,7 @@ impl App {
                     self.send_to_worker(input);
                 }
             }
-            WorkerOutput::ModelFailed { message } => self.model = ModelState::Failed(message),
+            WorkerOutput::ModelFailed { message } => self.model_failed(message),
             WorkerOutput::Classified { card, outcome } => {
                 self.set_status(
                     card,
@@ -271,6 +244,66 @@ impl App {
                 );
             }
         }
+    }
+
+    /// A model could not be had. If the worker still holds the previous one, keep using
+    /// it and say why the new one was refused.
+    fn model_failed(&mut self, message: String) {
+        match self.fallback.take() {
+            Some(Fallback {
+                source,
+                since_page_ms,
+            }) => {
+                self.source = source;
+                self.model = ModelState::Ready { since_page_ms };
+                self.own_model_error = Some(message);
+                while let Some(input) = self.queue.pop_front() {
+                    self.send_to_worker(input);
+                }
+            }
+            None => self.model = ModelState::Failed(message),
+        }
+    }
+
+    fn use_own_model(&mut self, ctx: &Context<Self>, chosen: Vec<File>) {
+        let names: Vec<String> = chosen.iter().map(File::name).collect();
+        let (json, onnx) = match model_source::pick_pair(&names) {
+            Ok(pair) => pair,
+            Err(message) => {
+                self.own_model_error = Some(message);
+                return;
+            }
+        };
+        if let ModelState::Ready { since_page_ms } = self.model {
+            self.fallback = Some(Fallback {
+                source: self.source.clone(),
+                since_page_ms,
+            });
+        }
+        self.own_model_error = None;
+        self.source = ModelSource::Local {
+            onnx_name: names[onnx].clone(),
+        };
+        self.model = ModelState::Preparing;
+        let (json, onnx) = (chosen[json].clone(), chosen[onnx].clone());
+        ctx.link().send_future(async move {
+            let meta_json = match files::read(&json).await.map(String::from_utf8) {
+                Ok(Ok(text)) => text,
+                Ok(Err(_)) => {
+                    let detail = "UTF-8 のテキストではありません";
+                    return Msg::ModelFilesFailed(messages::unreadable_file(&json.name(), detail));
+                }
+                Err(detail) => {
+                    return Msg::ModelFilesFailed(messages::unreadable_file(&json.name(), &detail));
+                }
+            };
+            match files::read(&onnx).await {
+                Ok(onnx) => Msg::ModelFiles { meta_json, onnx },
+                Err(detail) => {
+                    Msg::ModelFilesFailed(messages::unreadable_file(&onnx.name(), &detail))
+                }
+            }
+        });
     }
 
     fn add_files(&mut self, ctx: &Context<Self>, chosen: Vec<File>) {
@@ -323,10 +356,20 @@ impl App {
     }
 
     fn send_to_worker(&mut self, input: WorkerInput) {
+        let Some(bridge) = &mut self.bridge else {
+            if let WorkerInput::Classify { card, .. } = &input {
+                let message = messages::worker_failed("ワーカーが動いていません");
+                self.set_status(*card, Status::Failed(message));
+            }
+            return;
+        };
         if let WorkerInput::Classify { card, .. } = &input {
-            self.set_status(*card, Status::Classifying);
+            let card = *card;
+            bridge.send(input);
+            self.set_status(card, Status::Classifying);
+        } else {
+            bridge.send(input);
         }
-        self.bridge.send(input);
     }
 
     fn set_status(&mut self, id: u64, status: Status) {
@@ -336,29 +379,60 @@ impl App {
     }
 }
 
-/// Downloads `model.json` and the ONNX file it names, reporting progress to the page.
-fn download_model(ctx: &Context<App>) {
+fn downloading(file: &str) -> ModelState {
+    ModelState::Downloading {
+        file: file.to_string(),
+        progress: Progress::default(),
+    }
+}
+
+/// Downloads `model.json` from `dir` and the ONNX file it names, reporting progress.
+fn download_model(ctx: &Context<App>, dir: String) {
     let link = ctx.link().clone();
     ctx.link().send_future(async move {
-        let meta_url = format!("{MODEL_DIR}/model.json");
+        let meta_url = format!("{dir}/model.json");
         let meta_json = match download::fetch_text(&meta_url).await {
             Ok(text) => text,
             Err(detail) => {
-                return Msg::DownloadFailed(messages::download_failed(&meta_url, &detail));
+                return Msg::ModelFilesFailed(messages::download_failed(&meta_url, &detail));
             }
         };
-        let meta = match ModelMeta::from_json(&meta_json) {
-            Ok(meta) => meta,
-            Err(error) => return Msg::DownloadFailed(messages::model_error(&error.into())),
+        let model_file = match download::model_file_of(&meta_json) {
+            Ok(file) => file,
+            Err(detail) => {
+                return Msg::ModelFilesFailed(messages::model_json_unusable(&meta_url, &detail));
+            }
         };
-        let onnx_url = format!("{MODEL_DIR}/{}", meta.model_file);
-        let file = meta.model_file.clone();
-        let on_progress = move |progress| link.send_message(Msg::Progress(file.clone(), progress));
+        let onnx_url = format!("{dir}/{model_file}");
+        let on_progress =
+            move |progress| link.send_message(Msg::Progress(model_file.clone(), progress));
         match download::fetch_bytes(&onnx_url, on_progress).await {
-            Ok(onnx) => Msg::Downloaded { meta_json, onnx },
-            Err(detail) => Msg::DownloadFailed(messages::download_failed(&onnx_url, &detail)),
+            Ok(onnx) => Msg::ModelFiles { meta_json, onnx },
+            Err(detail) => Msg::ModelFilesFailed(messages::download_failed(&onnx_url, &detail)),
         }
     });
+}
+
+/// Turns pasted images into [`Msg::Files`].
+fn listen_for_paste(link: yew::html::Scope<App>) -> EventListener {
+    EventListener::new(&document(), "paste", move |event| {
+        let Some(event) = event.dyn_ref::<ClipboardEvent>() else {
+            return;
+        };
+        let pasted = files::from_transfer(event.clipboard_data());
+        if !pasted.is_empty() {
+            event.prevent_default();
+            link.send_message(Msg::Files(pasted));
+        }
+    })
+}
+
+/// A parameter of the page's URL (`?name=value`), decoded.
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 /// Milliseconds since the page started loading.

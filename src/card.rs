@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::protocol::Verdict;
+use worker_protocol::Verdict;
 
 /// Where an image is on its way to an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +93,8 @@ fn verdict_view(verdict: &Verdict) -> Html {
         <>
             <p class={kind}>{ &verdict.answer }</p>
             <div class="bar" role="progressbar" aria-label="スペシャルウィークである確率"
-                aria-valuemin="0" aria-valuemax="100" aria-valuenow={format!("{percent:.1}")}>
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow={format!("{percent:.1}")}
+                data-p={verdict.p_special_week.to_string()}>
                 <div class="bar-fill" style={format!("width: {percent:.1}%")}></div>
             </div>
             <p class="detail">

@@ -104,6 +104,23 @@ async fn start(url: &str) -> Result<Response, String> {
     }
 }
 
+/// The ONNX file name `model.json` gives. The worker checks the rest of the file; the
+/// page only needs to know what to download next.
+pub fn model_file_of(meta_json: &str) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        model_file: String,
+    }
+    let named: Named = serde_json::from_str(meta_json).map_err(|e| e.to_string())?;
+    let file = named.model_file;
+    if file.is_empty() || file.contains('/') || file.contains('\\') || file.contains(':') {
+        return Err(format!(
+            "model_file「{file}」は同じフォルダーのファイル名ではありません"
+        ));
+    }
+    Ok(file)
+}
+
 /// A JavaScript error as text.
 pub fn describe(error: JsValue) -> String {
     error
@@ -116,6 +133,22 @@ pub fn describe(error: JsValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_json_names_the_onnx_file() {
+        let json = r#"{"format_version": 1, "model_file": "special_week.onnx", "labels": []}"#;
+        assert_eq!(model_file_of(json).unwrap(), "special_week.onnx");
+    }
+
+    #[test]
+    fn model_json_without_a_plain_file_name_is_refused() {
+        assert!(model_file_of("{").is_err());
+        assert!(model_file_of(r#"{"labels": []}"#).is_err());
+        for bad in ["", "../x.onnx", "https://a/b.onnx"] {
+            let json = format!(r#"{{"model_file": "{bad}"}}"#);
+            assert!(model_file_of(&json).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn bytes_read_well() {

@@ -1,16 +1,17 @@
-//! The Special Week classifier in the browser.
+//! The Special Week classifier's page.
 //!
-//! The page ([`app`]) downloads the model once, hands it to a Web Worker ([`worker`]) and
-//! sends it every image the user chooses, drops or pastes; the worker runs the shared
-//! preprocessing and tract model from the `classifier` crate and answers in Japanese.
-//! The two sides talk through the serde enums in [`protocol`].
+//! The page ([`app`]) gets the model once — downloaded ([`download`]) or from the user's
+//! disk ([`model_source`]) — hands it to the classifier Web Worker through [`bridge`] and
+//! sends it every image the user chooses, drops or pastes. The worker (crate
+//! `special-week-worker`) runs the shared preprocessing and tract model; the page links
+//! no model code, so it loads fast.
 
 pub mod app;
+pub mod bridge;
 pub mod card;
 pub mod download;
-pub mod engine;
 pub mod files;
 pub mod layout;
 pub mod messages;
-pub mod protocol;
-pub mod worker;
+pub mod model_panel;
+pub mod model_source;

@@ -4,7 +4,9 @@
 //! `chromium-driver`; `cargo xtask test` prepares both and runs this suite with
 //! `--features e2e`. Each test serves `dist/` on loopback, opens a fresh browser, waits for
 //! the model, gives the page files in one of the ways a person would, and compares the
-//! answers on the page with the native classifier's answers for the same bytes.
+//! answers on the page with the native classifier's answers for the same bytes: the same
+//! Japanese answer and the same probability within 1e-4 (wasm/native parity of the
+//! shared preprocessing and model).
 
 mod browser;
 #[path = "../common/fixtures.rs"]
@@ -26,6 +28,8 @@ use server::StaticServer;
 
 /// How long the model may take to download and load in the browser.
 const MODEL_TIMEOUT: Duration = Duration::from_secs(300);
+/// The largest allowed difference between the browser's and the native probability.
+const PARITY_TOLERANCE: f64 = 1e-4;
 /// How long classifying a handful of images may take.
 const CLASSIFY_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -112,6 +116,7 @@ async fn finished_cards(browser: &Browser, count: usize) -> Vec<Value> {
                state: c.dataset.state,
                answer: c.querySelector('.answer')?.innerText ?? null,
                percent: Number(c.querySelector('.bar')?.getAttribute('aria-valuenow') ?? 'NaN'),
+               p: Number(c.querySelector('.bar')?.dataset.p ?? 'NaN'),
                ms: Number(c.querySelector('.infer-ms')?.dataset.ms ?? 'NaN'),
                error: c.querySelector('.error')?.innerText ?? null,
            }}));"#
@@ -122,12 +127,24 @@ async fn finished_cards(browser: &Browser, count: usize) -> Vec<Value> {
     cards.as_array().expect("a list of cards").clone()
 }
 
-/// Checks that a card shows the native answer for `fixture`.
+/// Checks that a card shows the native answer for `fixture`, and that the wasm worker's
+/// probability equals the native one within [`PARITY_TOLERANCE`].
 fn assert_native_answer(card: &Value, fixture: &Fixture) {
     let (answer, p) = native_answer(fixture);
     assert_eq!(card["state"], "done", "card {card}");
     assert_eq!(card["name"], fixture.name, "card {card}");
     assert_eq!(card["answer"], answer.as_str(), "card {card}");
+    let wasm_p = card["p"].as_f64().expect("the exact probability in data-p");
+    let difference = (wasm_p - f64::from(p)).abs();
+    eprintln!(
+        "parity {}: wasm {wasm_p} native {p} |Δ| {difference:e}",
+        fixture.name
+    );
+    assert!(
+        difference <= PARITY_TOLERANCE,
+        "{}: wasm {wasm_p} vs native {p}",
+        fixture.name
+    );
     let percent = card["percent"].as_f64().expect("a percentage");
     assert!(
         (percent - f64::from(p) * 100.0).abs() <= 0.11,

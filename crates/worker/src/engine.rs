@@ -4,7 +4,7 @@ use classifier::model::answer_ja;
 use classifier::{Classifier, ModelMeta};
 
 use crate::messages;
-use crate::protocol::{Verdict, WorkerInput, WorkerOutput};
+use worker_protocol::{Verdict, WorkerInput, WorkerOutput};
 
 /// Holds the loaded model (once) and answers [`WorkerInput`]s.
 #[derive(Debug, Default)]
