@@ -14,7 +14,7 @@ mod fixtures;
 mod server;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -37,10 +37,11 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One browser at a time: the machine is small and the model is big.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// One browser at a time: the machine is small and the model is big. (An async lock:
+/// the guard is held across the test's awaits, and a failed test must not poison it.)
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 fn server() -> &'static StaticServer {
@@ -208,7 +209,7 @@ async fn choose_files(browser: &Browser, fixtures: &[Fixture], label: &str) {
 
 #[tokio::test]
 async fn one_file_through_the_chooser_gets_the_native_answer() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let fixture = fixtures::gradient_png();
     choose_files(&browser, std::slice::from_ref(&fixture), "one").await;
@@ -220,7 +221,7 @@ async fn one_file_through_the_chooser_gets_the_native_answer() {
 
 #[tokio::test]
 async fn three_files_at_once_give_three_cards_newest_first() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let images = fixtures::images();
     choose_files(&browser, &images, "three").await;
@@ -235,7 +236,7 @@ async fn three_files_at_once_give_three_cards_newest_first() {
 
 #[tokio::test]
 async fn dropped_files_are_classified_and_the_zone_highlights() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let images = vec![fixtures::checker_jpeg(), fixtures::stripes_png()];
     let script = format!(
@@ -278,7 +279,7 @@ async fn dropped_files_are_classified_and_the_zone_highlights() {
 
 #[tokio::test]
 async fn a_pasted_image_is_classified() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let fixture = fixtures::stripes_png();
     let script = format!(
@@ -296,7 +297,7 @@ async fn a_pasted_image_is_classified() {
 
 #[tokio::test]
 async fn bad_files_show_errors_while_a_good_one_still_classifies() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let files = vec![
         fixtures::corrupt_png(),
@@ -332,7 +333,7 @@ async fn bad_files_show_errors_while_a_good_one_still_classifies() {
 
 #[tokio::test]
 async fn classifying_makes_no_network_request() {
-    let _turn = one_at_a_time();
+    let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let count = "return performance.getEntriesByType('resource').length";
     let before = browser.js(count, vec![]).await;

@@ -57,11 +57,11 @@ pub fn extract(
 ) -> Result<Vec<Vec<f32>>> {
     let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size)?);
     let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(&onnx, spec, inputs)));
-    if let Ok(bytes) = fs::read(&cache_path) {
-        if let Some(maps) = decode_cache(&bytes, inputs.len()) {
-            eprintln!("{what}: {} cached feature maps", maps.len());
-            return Ok(maps);
-        }
+    if let Ok(bytes) = fs::read(&cache_path)
+        && let Some(maps) = decode_cache(&bytes, inputs.len())
+    {
+        eprintln!("{what}: {} cached feature maps", maps.len());
+        return Ok(maps);
     }
     let plan = runtime::load_plan(&onnx, &spec.shape(BATCH))
         .context("the VGG16 base did not load in tract")?;
@@ -114,7 +114,7 @@ fn run_batch(plan: &Plan, spec: &InputSpec, batch: &[Vec<f32>]) -> Result<Vec<Ve
     let output = runtime::run_plan(plan, input, &spec.shape(BATCH))?;
     let per_map = output.len() / BATCH;
     ensure!(
-        per_map % CHANNELS == 0,
+        per_map.is_multiple_of(CHANNELS),
         "the base returned {per_map} values per image, not a 512-channel map"
     );
     Ok(output
