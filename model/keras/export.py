@@ -1,0 +1,312 @@
+"""Export a Keras model of the original app to a model directory the Rust classifier loads.
+
+The model is the original app's `model.h5` (or a `.keras` file): VGG16 without its
+top, then Flatten -> Dense(256, relu) -> Dense(2, softmax), taking a square NHWC
+image. This script writes, into --out:
+
+  model.onnx        the model converted by tf2onnx (NHWC float32 input, softmax output)
+  model.json        how to feed it and read it, in the classifier's schema
+  check/NN.png      seeded RGB test images at the model's input size
+  check/keras.json  Keras's probabilities for those images, fed as model.json says
+
+and fails unless tract, the engine the classifier runs, gives the same probabilities
+as Keras on every test image. The defaults describe the original app's serving path:
+RGB values 0..255 resized with a nearest-neighbour filter, class 0 = Special Week.
+
+Usage:
+    python model/keras/export.py MODEL_FILE --out DIR [--channel-order RGB|BGR]
+        [--resize-filter nearest|triangle|catmullrom|lanczos3] [--scale 1.0]
+        [--special-week-index 0] [--threshold 0.5] [--checks 20]
+"""
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+# TensorFlow, tf2onnx and tract are imported where they are used, so that usage
+# errors and a missing model file are reported before the slow TensorFlow import.
+
+FORMAT_VERSION = 1
+ONNX_OPSET = 13
+ONNX_FILE = "model.onnx"
+ONNX_INPUT_NAME = "image"
+RESIZE_FILTERS = ("nearest", "triangle", "catmullrom", "lanczos3")
+CHANNEL_ORDERS = ("RGB", "BGR")
+MEAN = [0.0, 0.0, 0.0]
+STD = [1.0, 1.0, 1.0]
+SPECIAL_WEEK = {"ja": "スペシャルウィーク", "en": "special_week"}
+OTHER = {"ja": "スペシャルウィーク以外", "en": "other"}
+
+CHECK_SEED = 20240229
+MAX_DELTA = 1e-4  # largest |p_keras - p_tract| accepted, over all probabilities
+SOFTMAX_SUM_TOLERANCE = 1e-4
+
+
+class ExportError(Exception):
+    """An expected failure (bad input, failed check): reported in one line, no traceback."""
+
+
+def parse_args(argv):
+    """Reads and validates the command line."""
+    parser = argparse.ArgumentParser(
+        description="Export a Keras model of the original app to ONNX + model.json, "
+        "checked against tract."
+    )
+    parser.add_argument("model_file", type=Path, help="Keras model (.h5 or .keras)")
+    parser.add_argument("--out", type=Path, required=True, help="directory to write")
+    parser.add_argument("--channel-order", choices=CHANNEL_ORDERS, default="RGB",
+                        help="channel order the model was trained on (default RGB)")
+    parser.add_argument("--resize-filter", choices=RESIZE_FILTERS, default="nearest",
+                        help="filter to resize images to the input size (default nearest)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="factor applied to 0..255 pixel values (default 1.0)")
+    parser.add_argument("--special-week-index", type=int, choices=(0, 1), default=0,
+                        help="output index of the Special Week class (default 0)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="Special Week probability from which to answer yes (default 0.5)")
+    parser.add_argument("--checks", type=int, default=20,
+                        help="number of test images compared between Keras and tract")
+    args = parser.parse_args(argv)
+    if not (math.isfinite(args.scale) and args.scale > 0.0):
+        parser.error(f"--scale must be a positive number, not {args.scale}")
+    if not 0.0 < args.threshold < 1.0:
+        parser.error(f"--threshold must be strictly between 0 and 1, not {args.threshold}")
+    if args.checks < 1:
+        parser.error(f"--checks must be at least 1, not {args.checks}")
+    return args
+
+
+def sha256_of(path):
+    """Lower-case hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_keras_model(path):
+    """Loads the model and returns it with its input side; fails on a shape we cannot serve."""
+    if not path.is_file():
+        raise ExportError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    try:
+        model = tf.keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many types for files it cannot read
+        raise ExportError(f"{path} is not a Keras model Keras can load: {error}") from error
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ExportError(
+            f"{path}: expected one input and one output, found "
+            f"{len(model.inputs)} and {len(model.outputs)}"
+        )
+    input_shape = tuple(model.inputs[0].shape)
+    if len(input_shape) != 4 or input_shape[3] != 3 or input_shape[1] is None \
+            or input_shape[1] != input_shape[2]:
+        raise ExportError(
+            f"{path}: input shape {input_shape} is not a fixed square NHWC RGB image "
+            "(batch, side, side, 3)"
+        )
+    output_shape = tuple(model.outputs[0].shape)
+    if output_shape[1:] != (2,):
+        raise ExportError(
+            f"{path}: output shape {output_shape} is not (batch, 2); expected two "
+            "classes, Special Week and other"
+        )
+    return model, input_shape[1]
+
+
+def convert_to_onnx(model, size, onnx_path):
+    """Converts with tf2onnx to `onnx_path`; returns the graph's input and output names."""
+    import tensorflow as tf
+    import tf2onnx
+
+    tf2onnx.logging.set_level(logging.ERROR)
+    signature = [tf.TensorSpec((None, size, size, 3), tf.float32, name=ONNX_INPUT_NAME)]
+    proto, _ = tf2onnx.convert.from_keras(
+        model, input_signature=signature, opset=ONNX_OPSET, output_path=str(onnx_path)
+    )
+    inputs = [i.name for i in proto.graph.input]
+    outputs = [o.name for o in proto.graph.output]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ExportError(f"tf2onnx made a graph with inputs {inputs} and outputs {outputs}")
+    return inputs[0], outputs[0]
+
+
+def check_images(count, size):
+    """Seeded RGB uint8 images, cycling through smooth gradients, colour blocks and noise.
+
+    Image i depends only on i, so asking for more checks keeps the first ones the same.
+    """
+    makers = (gradient_image, block_image, noise_image)
+    return [
+        makers[i % len(makers)](np.random.default_rng([CHECK_SEED, i]), size)
+        for i in range(count)
+    ]
+
+
+def gradient_image(rng, size):
+    """Each channel a linear ramp in its own direction, between a dark and a light level."""
+    ys, xs = np.mgrid[0:size, 0:size] / max(size - 1, 1)
+    channels = []
+    for _ in range(3):
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+        ramp = np.cos(angle) * xs + np.sin(angle) * ys
+        ramp = (ramp - ramp.min()) / (np.ptp(ramp) or 1.0)
+        low, high = rng.permutation([rng.uniform(0.0, 96.0), rng.uniform(160.0, 255.0)])
+        channels.append(low + (high - low) * ramp)
+    return np.round(np.stack(channels, axis=-1)).astype(np.uint8)
+
+
+def block_image(rng, size):
+    """A grid of 2..6 by 2..6 flat-coloured blocks."""
+    rows, cols = rng.integers(2, 7, size=2)
+    colours = rng.integers(0, 256, size=(rows, cols, 3), dtype=np.uint8)
+    row_of = np.arange(size) * rows // size
+    col_of = np.arange(size) * cols // size
+    return colours[row_of[:, None], col_of[None, :]]
+
+
+def noise_image(rng, size):
+    """Independent uniform 0..255 values for every pixel and channel."""
+    return rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+
+
+def model_input(images, channel_order, scale):
+    """The NHWC float32 batch that model.json declares: pixels in channel_order,
+    times scale, minus MEAN, divided by STD."""
+    batch = np.stack(images).astype(np.float32)
+    if channel_order == "BGR":
+        batch = batch[..., ::-1]
+    return ((batch * np.float32(scale) - np.float32(MEAN)) / np.float32(STD)).astype(np.float32)
+
+
+def keras_probabilities(model, batch):
+    """Keras's output for the batch; fails unless every row is a probability distribution."""
+    probabilities = np.asarray(model.predict(batch, verbose=0), dtype=np.float32)
+    sums = probabilities.sum(axis=1)
+    if probabilities.min() < 0.0 or np.abs(sums - 1.0).max() > SOFTMAX_SUM_TOLERANCE:
+        raise ExportError(
+            "the model's outputs are not softmax probabilities (rows sum to "
+            f"{sums.min():.6g}..{sums.max():.6g}); does it end in a softmax layer?"
+        )
+    return probabilities
+
+
+def tract_probabilities(onnx_path, batch):
+    """Runs the ONNX file with tract, the engine the Rust classifier uses."""
+    import tract
+
+    try:
+        model = tract.onnx().load(str(onnx_path))
+        model.set_input_fact(0, ",".join(map(str, batch.shape)) + ",f32")
+        runnable = model.into_model().into_runnable()
+        return runnable.run([batch])[0].to_numpy()
+    except tract.TractError as error:
+        raise ExportError(f"tract cannot run {onnx_path}: {error}") from error
+
+
+def write_check_files(check_dir, images, probabilities):
+    """Saves the images as NN.png and Keras's probabilities as keras.json."""
+    check_dir.mkdir(parents=True, exist_ok=True)
+    for stale in check_dir.glob("*.png"):
+        stale.unlink()
+    width = max(2, len(str(len(images) - 1)))
+    entries = []
+    for index, (image, row) in enumerate(zip(images, probabilities)):
+        name = f"{index:0{width}d}.png"
+        Image.fromarray(image).save(check_dir / name)
+        entries.append({"file": name, "probabilities": [float(p) for p in row]})
+    (check_dir / "keras.json").write_text(json.dumps(entries, indent=2) + "\n")
+
+
+def labels_for(special_week_index):
+    """The two labels, with Special Week at its output index."""
+    labels = [OTHER, OTHER]
+    labels[special_week_index] = SPECIAL_WEEK
+    return labels
+
+
+def model_meta(args, size, onnx_path, input_name, output_name):
+    """The contents of model.json."""
+    import tensorflow as tf
+    import tf2onnx
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_file": onnx_path.name,
+        "model_sha256": sha256_of(onnx_path),
+        "input": {
+            "name": input_name,
+            "size": size,
+            "layout": "NHWC",
+            "channel_order": args.channel_order,
+            "resize_filter": args.resize_filter,
+            "scale": args.scale,
+            "mean": MEAN,
+            "std": STD,
+        },
+        "output": {"name": output_name, "kind": "softmax"},
+        "labels": labels_for(args.special_week_index),
+        "special_week_index": args.special_week_index,
+        "threshold": args.threshold,
+        "base": {
+            "source": f"Keras model {args.model_file.name}",
+            "source_sha256": sha256_of(args.model_file),
+            "exported_by": "model/keras/export.py",
+            "versions": {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__},
+        },
+    }
+
+
+def export(args):
+    """Converts, checks against tract, then writes model.json (only once the check passed)."""
+    model, size = load_keras_model(args.model_file)
+    images = check_images(args.checks, size)
+    batch = model_input(images, args.channel_order, args.scale)
+    expected = keras_probabilities(model, batch)
+
+    meta_path = args.out / "model.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)  # a failed export must not leave a loadable directory
+    onnx_path = args.out / ONNX_FILE
+    input_name, output_name = convert_to_onnx(model, size, onnx_path)
+    write_check_files(args.out / "check", images, expected)
+    actual = tract_probabilities(onnx_path, batch)
+    if actual.shape != expected.shape:
+        raise ExportError(f"tract answered shape {actual.shape}, Keras {expected.shape}")
+    delta = float(np.abs(expected - actual).max())
+    summary = f"keras vs tract: max |Δp| = {delta:.3g}, over {len(images)} images"
+    if not delta <= MAX_DELTA:
+        raise ExportError(f"{summary}: above the allowed {MAX_DELTA:g}")
+    print(summary)
+
+    meta = model_meta(args, size, onnx_path, input_name, output_name)
+    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {meta_path} (input {input_name!r}, output {output_name!r}, {size}x{size})")
+
+
+def main(argv=None):
+    """Runs the export; expected failures exit with status 1 and a one-line message."""
+    args = parse_args(argv)
+    try:
+        export(args)
+    except (ExportError, OSError) as error:  # OSError: --out not writable, disk full...
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
