@@ -17,6 +17,7 @@ use crate::layout::{Footer, Header, Intro};
 use crate::messages;
 use crate::model_panel::{ModelPanel, ModelState};
 use crate::model_source::{self, ModelSource};
+use crate::offline::{self, OfflineStatus};
 
 /// Messages of [`App`].
 pub enum Msg {
@@ -45,6 +46,8 @@ pub enum Msg {
     Read(u64, Result<Vec<u8>, String>),
     /// Drag-over highlighting changes (+1 on enter, -1 on leave, 0 to clear).
     Drag(i32),
+    /// Offline use changed (service worker).
+    Offline(OfflineStatus),
 }
 
 /// The model the worker keeps using while another one loads.
@@ -63,6 +66,7 @@ pub struct App {
     queue: VecDeque<WorkerInput>,
     next_id: u64,
     drag_depth: i32,
+    offline: OfflineStatus,
     bridge: Option<WorkerBridge>,
     _paste: EventListener,
 }
@@ -78,6 +82,7 @@ impl Component for App {
             move |detail| on_error.send_message(Msg::WorkerFailed(detail)),
         );
         let paste = listen_for_paste(ctx.link().clone());
+        offline::register(ctx.link().callback(Msg::Offline));
         let query = query_param("model");
         let (source, model) = match model_source::served_dir(query.as_deref()) {
             Ok(dir) => {
@@ -104,6 +109,7 @@ impl Component for App {
             queue: VecDeque::new(),
             next_id: 0,
             drag_depth: 0,
+            offline: OfflineStatus::Installing,
             bridge,
             _paste: paste,
         }
@@ -144,6 +150,7 @@ impl Component for App {
                     (self.drag_depth + step).max(0)
                 };
             }
+            Msg::Offline(status) => self.offline = status,
         }
         true
     }
@@ -188,6 +195,7 @@ impl Component for App {
                 <Header />
                 <main class="content">
                     <Intro />
+                    { offline::view(&self.offline) }
                     <ModelPanel state={self.model.clone()} source={self.source.clone()}
                         own_model_error={self.own_model_error.clone()}
                         on_retry={link.callback(|()| Msg::Retry)}

@@ -15,3 +15,4 @@ pub mod layout;
 pub mod messages;
 pub mod model_panel;
 pub mod model_source;
+pub mod offline;

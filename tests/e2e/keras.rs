@@ -1,6 +1,6 @@
 //! Models exported from the original Keras app's architecture (`cargo xtask test` makes
 //! two with `tests/keras/make_original_model.py` and exports them with
-//! `model/keras/export.py` into `$SPECIAL_WEEK_KERAS_DIR/{rgb,bgr}`): Keras's own
+//! `xtask/keras/export.py` into `$SPECIAL_WEEK_KERAS_DIR/{rgb,bgr}`): Keras's own
 //! probabilities on the exporter's check images against the native classifier, the
 //! channel-order field, and the browser's "own model" control.
 

@@ -11,6 +11,8 @@
 mod browser;
 #[path = "../common/fixtures.rs"]
 mod fixtures;
+mod keras;
+mod offline;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -102,6 +104,15 @@ async fn open_page() -> Browser {
             r#"const s = document.querySelector('#model-status');
                if (s && s.dataset.state === 'failed') throw new Error(s.innerText);
                return s && s.dataset.state === 'ready';"#,
+        )
+        .await;
+    // The service worker downloads the build for offline use in the background; wait for
+    // it, so its requests never overlap what a test measures.
+    browser
+        .wait_for(
+            "offline readiness",
+            MODEL_TIMEOUT,
+            "return document.querySelector('#offline-status')?.dataset.state === 'ready'",
         )
         .await;
     browser

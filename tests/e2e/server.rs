@@ -1,32 +1,78 @@
 //! A tiny static file server for `dist/` on loopback that logs every request.
+//!
+//! It can serve under a URL prefix (a sub-path build at `/specialweek/`), switch to
+//! another directory while running (a new release), and stop for good (the network is
+//! gone: connections are refused).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
+use std::thread::{self, JoinHandle};
 
-/// Serves a directory on `127.0.0.1` until the test process ends.
+/// Serves a directory on `127.0.0.1` until [`StaticServer::stop`] or the end of the
+/// test process.
 pub struct StaticServer {
-    /// `http://127.0.0.1:PORT`.
+    /// The page's address: `http://127.0.0.1:PORT` at the root, or
+    /// `http://127.0.0.1:PORT/prefix/` under a prefix.
     pub url: String,
     log: Arc<Mutex<Vec<String>>>,
+    root: Arc<Mutex<PathBuf>>,
+    address: SocketAddr,
+    stopped: Arc<AtomicBool>,
+    acceptor: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl StaticServer {
     /// Starts serving `root` on a free loopback port.
     pub fn start(root: &Path) -> Self {
+        Self::start_at(root, "/")
+    }
+
+    /// Starts serving `root` under `prefix` (such as `/specialweek/`) on a free loopback
+    /// port: `prefix` + path answers with `root/path`, the prefix without its final `/`
+    /// redirects to it, and any other path is 404.
+    pub fn start_at(root: &Path, prefix: &str) -> Self {
+        assert!(
+            prefix.starts_with('/') && prefix.ends_with('/'),
+            "a prefix starts and ends with /: {prefix}"
+        );
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let address = listener.local_addr().expect("local address");
+        let url = if prefix == "/" {
+            format!("http://{address}")
+        } else {
+            format!("http://{address}{prefix}")
+        };
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (root, shared_log) = (root.to_path_buf(), log.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (root, log) = (root.clone(), shared_log.clone());
-                thread::spawn(move || serve(stream, &root, &log));
-            }
-        });
-        Self { url, log }
+        let root = Arc::new(Mutex::new(root.to_path_buf()));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let acceptor = {
+            let (log, root, stopped) = (log.clone(), root.clone(), stopped.clone());
+            let prefix = prefix.to_string();
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stopped.load(Ordering::SeqCst) {
+                        break; // Dropping the listener closes the port.
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (log, root, prefix) = (log.clone(), root.clone(), prefix.clone());
+                    thread::spawn(move || {
+                        let root = root.lock().expect("served directory").clone();
+                        serve(stream, &root, &prefix, &log);
+                    });
+                }
+            })
+        };
+        Self {
+            url,
+            log,
+            root,
+            address,
+            stopped,
+            acceptor: Mutex::new(Some(acceptor)),
+        }
     }
 
     /// How many requests have arrived so far.
@@ -38,9 +84,33 @@ impl StaticServer {
     pub fn requests_since(&self, from: usize) -> Vec<String> {
         self.log.lock().expect("request log")[from..].to_vec()
     }
+
+    /// Serves `root` from the next request on (a new release at the same address).
+    pub fn serve_from(&self, root: &Path) {
+        *self.root.lock().expect("served directory") = root.to_path_buf();
+    }
+
+    /// Stops for good: once this returns the port is closed and connecting is refused,
+    /// as with no network. Requests already being answered finish.
+    pub fn stop(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wake the acceptor so it sees the flag and drops the listener.
+        let _ = TcpStream::connect(self.address);
+        if let Some(acceptor) = self.acceptor.lock().expect("acceptor").take() {
+            let _ = acceptor.join();
+        }
+    }
 }
 
-fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn serve(mut stream: TcpStream, root: &Path, prefix: &str, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("cloning a socket"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -56,7 +126,17 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
         .unwrap_or("/")
         .to_string();
     log.lock().expect("request log").push(path.clone());
-    let response = match resolve(root, &path)
+    let bare = path.split(['?', '#']).next().unwrap_or("");
+    if prefix != "/" && bare == prefix.trim_end_matches('/') {
+        let head = format!(
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: {prefix}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes());
+        return;
+    }
+    let response = match bare
+        .strip_prefix(prefix)
+        .and_then(|relative| resolve(root, relative))
         .and_then(|file| std::fs::read(&file).ok().map(|b| (file, b)))
     {
         Some((file, body)) => {
@@ -74,8 +154,9 @@ fn serve(mut stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
     let _ = stream.write_all(&response);
 }
 
-fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
-    let path = url_path.split(['?', '#']).next()?.trim_start_matches('/');
+/// The file for a path relative to the served directory (`""` is `index.html`).
+fn resolve(root: &Path, relative: &str) -> Option<PathBuf> {
+    let path = relative.trim_start_matches('/');
     if path.split('/').any(|part| part == "..") {
         return None;
     }
@@ -94,7 +175,10 @@ fn content_type(file: &Path) -> &'static str {
         "wasm" => "application/wasm",
         "css" => "text/css",
         "svg" => "image/svg+xml",
+        "png" => "image/png",
         "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "md" => "text/markdown; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

@@ -1,7 +1,7 @@
 //! The Keras exporter's Python environment, and running it.
 //!
-//! `model/keras/export.py` needs TensorFlow and tf2onnx. They live in a virtual
-//! environment under `.cache/` (git-ignored), installed from `model/keras/requirements.txt`
+//! `xtask/keras/export.py` needs TensorFlow and tf2onnx. They live in a virtual
+//! environment under `.cache/` (git-ignored), installed from `xtask/keras/requirements.txt`
 //! (exact pins) and reinstalled only when that file changes.
 
 use std::path::PathBuf;
@@ -15,9 +15,9 @@ use crate::tools::{run, workspace_root};
 /// The virtual environment, relative to the workspace root.
 const VENV: &str = ".cache/keras-venv";
 /// The pinned requirements, relative to the workspace root.
-const REQUIREMENTS: &str = "model/keras/requirements.txt";
+const REQUIREMENTS: &str = "xtask/keras/requirements.txt";
 /// The exporter, relative to the workspace root.
-const EXPORTER: &str = "model/keras/export.py";
+const EXPORTER: &str = "xtask/keras/export.py";
 /// Builds the original app's architecture with seeded weights (for the tests).
 const TEST_MODEL_MAKER: &str = "tests/keras/make_original_model.py";
 /// Where the xtask writes the exported test models, relative to the workspace root.

@@ -1,7 +1,11 @@
 //! `cargo xtask <command>`: install what the web build needs, then serve, build or test.
 
+mod keras;
+mod precache;
 mod tools;
 mod web;
+
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -20,15 +24,49 @@ enum Command {
     Serve,
     /// Install what is missing, then build the optimised app into dist/.
     Build(web::BuildOptions),
-    /// Install what is missing (incl. Chromium), then run every test: native, wasm in
-    /// headless Chromium, and the end-to-end suite against a release build.
+    /// Install what is missing (Chromium, the Keras exporter's Python venv), then run every
+    /// test: native, Keras parity, and the end-to-end suite in headless Chromium against
+    /// release builds at the root and under a sub-path.
     Test,
+    /// Convert a model of the original Keras app (`.h5`/`.keras`) into a model directory
+    /// (ONNX + model.json) and check it against Keras; installs TensorFlow in a venv under
+    /// .cache/ first. Arguments go to xtask/keras/export.py, e.g.
+    /// `model.h5 --out my-model/ [--channel-order BGR] [--resize-filter triangle]`.
+    ExportKeras {
+        /// The exporter's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
+    /// Write sw.js into a release build: the service worker that precaches every file
+    /// of the build (listed with a content-derived version) so the app works offline.
+    Precache {
+        /// The build directory [default: dist/].
+        #[arg(long, conflicts_with = "trunk_hook")]
+        dist: Option<PathBuf>,
+        /// The service worker template [default: assets/sw.js].
+        #[arg(long)]
+        template: Option<PathBuf>,
+        /// Run as Trunk's post_build hook: write into $TRUNK_STAGING_DIR, and only when
+        /// $TRUNK_PROFILE is `release` (debug builds get no service worker).
+        #[arg(long)]
+        trunk_hook: bool,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Serve => web::serve(),
-        Command::Build(options) => web::build(&options),
+        Command::Build(options) => {
+            web::build(&options)?;
+            // wasm-opt rewrote the wasm files after Trunk's hook wrote sw.js: list them again.
+            precache::run(None, None, false)
+        }
         Command::Test => web::test(),
+        Command::ExportKeras { args } => keras::export(&args),
+        Command::Precache {
+            dist,
+            template,
+            trunk_hook,
+        } => precache::run(dist, template, trunk_hook),
     }
 }

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::Args;
 use sha2::{Digest, Sha384};
 
+use crate::keras;
 use crate::tools::{self, run, workspace_root};
 
 /// Options of `cargo xtask build`.
@@ -57,27 +58,38 @@ pub fn build(options: &BuildOptions) -> Result<()> {
     report_sizes(&dist)
 }
 
-/// `cargo xtask test`: native tests, then a release build and the end-to-end suite in
-/// headless Chromium.
+/// Where `cargo xtask test` builds the app for the sub-path tests.
+pub const SUBPATH_DIST: &str = "target/dist-subpath";
+/// The sub-path the second test build is made for.
+pub const SUBPATH: &str = "/specialweek/";
+
+/// `cargo xtask test`: a release build of the app (at the root and under a sub-path),
+/// then every test in one `cargo test` run: unit and integration tests of all crates and
+/// the end-to-end suite in headless Chromium.
 pub fn test() -> Result<()> {
     tools::ensure_web_tools()?;
     tools::ensure_chromium()?;
-    run(cargo().args(["test", "--workspace"]))?;
+    let keras_models = keras::export_test_models()?;
     run(trunk().args(["build", "--release"]))?;
     report_sizes(&workspace_root().join("dist"))?;
+    // Same wasm as above (cargo reuses it); only the URLs in index.html differ.
+    run(trunk().args([
+        "build",
+        "--release",
+        "--public-url",
+        SUBPATH,
+        "--dist",
+        SUBPATH_DIST,
+    ]))?;
     run(cargo()
-        .args([
-            "test",
-            "-p",
-            "special-week-app",
-            "--features",
-            "e2e",
-            "--test",
-            "e2e",
-            "--",
-            "--test-threads=1",
-        ])
-        .env("CHROMEDRIVER", tools::CHROMEDRIVER))
+        .args(["test", "--workspace", "--features", "special-week-app/e2e"])
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env(
+            "SPECIAL_WEEK_SUBPATH_DIST",
+            workspace_root().join(SUBPATH_DIST),
+        )
+        .env("SPECIAL_WEEK_KERAS_DIR", keras_models)
+        .env("SPECIAL_WEEK_XTASK", std::env::current_exe()?))
 }
 
 fn wasm_files(dist: &Path) -> Result<Vec<PathBuf>> {

@@ -26,10 +26,7 @@ fn make_dataset(root: &Path) {
                     rng.random_range(200..=255),
                 ]);
                 let mut image = RgbImage::from_pixel(64, 64, background);
-                let (cx, cy) = (
-                    rng.random_range(22..42_i32),
-                    rng.random_range(22..42_i32),
-                );
+                let (cx, cy) = (rng.random_range(22..42_i32), rng.random_range(22..42_i32));
                 for (x, y, pixel) in image.enumerate_pixels_mut() {
                     let (dx, dy) = (x as i32 - cx, y as i32 - cy);
                     let inside = if draw_disc {

@@ -14,7 +14,7 @@ as Keras on every test image. The defaults describe the original app's serving p
 RGB values 0..255 resized with a nearest-neighbour filter, class 0 = Special Week.
 
 Usage:
-    python model/keras/export.py MODEL_FILE --out DIR [--channel-order RGB|BGR]
+    python xtask/keras/export.py MODEL_FILE --out DIR [--channel-order RGB|BGR]
         [--resize-filter nearest|triangle|catmullrom|lanczos3] [--scale 1.0]
         [--special-week-index 0] [--threshold 0.5] [--checks 20]
 """
@@ -264,7 +264,7 @@ def model_meta(args, size, onnx_path, input_name, output_name):
         "base": {
             "source": f"Keras model {args.model_file.name}",
             "source_sha256": sha256_of(args.model_file),
-            "exported_by": "model/keras/export.py",
+            "exported_by": "xtask/keras/export.py",
             "versions": {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__},
         },
     }
