@@ -143,33 +143,13 @@ pub fn version(files: &[PrecacheFile]) -> String {
 /// The JSON object that replaces [`PLACEHOLDER`]: the version and the URLs to cache,
 /// `./` first (the page as a directory URL), one per line.
 pub fn precache_json(version: &str, files: &[PrecacheFile]) -> String {
-    let mut urls = Vec::with_capacity(files.len() + 1);
-    if files.iter().any(|f| f.path == "index.html") {
-        urls.push(json_string("./"));
-    }
-    urls.extend(files.iter().map(|f| json_string(&f.path)));
-    format!(
-        "{{\n  \"version\": {},\n  \"files\": [\n    {}\n  ]\n}}",
-        json_string(version),
-        urls.join(",\n    ")
-    )
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let page = files.iter().any(|f| f.path == "index.html").then_some("./");
+    let urls: Vec<&str> = page
+        .into_iter()
+        .chain(files.iter().map(|f| f.path.as_str()))
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "version": version, "files": urls }))
+        .expect("strings always serialise")
 }
 
 /// Replaces the single [`PLACEHOLDER`] of `template` with `json`; a template without the
@@ -475,10 +455,20 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(json_string("x\ny"), r#""x\u000ay""#);
-        assert_eq!(json_string("日本.png"), "\"日本.png\"");
+    fn the_precache_list_is_json_with_the_page_first() {
+        let file = |path: &str| PrecacheFile {
+            path: path.to_string(),
+            bytes: 1,
+            sha256: "00".into(),
+        };
+        let files = [file("a\"b\\c.js"), file("index.html"), file("日本.png")];
+        let parsed: serde_json::Value =
+            serde_json::from_str(&precache_json("v1", &files)).expect("valid JSON");
+        assert_eq!(parsed["version"], "v1");
+        assert_eq!(
+            parsed["files"],
+            serde_json::json!(["./", "a\"b\\c.js", "index.html", "日本.png"])
+        );
     }
 
     #[test]
