@@ -98,6 +98,20 @@ impl Browser {
         }
     }
 
+    /// Gives the file input `selector` these files, as a person choosing them would.
+    pub async fn choose_files(&self, selector: &str, paths: &[PathBuf]) {
+        let input = self
+            .client
+            .find(fantoccini::Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector}: {e}"));
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        input
+            .send_keys(&paths.join("\n"))
+            .await
+            .unwrap_or_else(|e| panic!("choosing files in {selector}: {e}"));
+    }
+
     /// Ends the session (closing Chromium); dropping then stops chromedriver.
     pub async fn stop(self) {
         let _ = self.client.clone().close().await;

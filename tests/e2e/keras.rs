@@ -98,18 +98,8 @@ async fn the_browser_runs_an_own_model_like_the_native_classifier() {
     let _turn = one_at_a_time().await;
     let dir = exported("rgb");
     let browser = open_page().await;
-    let paths = [dir.join("model.json"), dir.join("model.onnx")]
-        .map(|p| p.display().to_string())
-        .join("\n");
-    let input = browser
-        .client
-        .find(fantoccini::Locator::Css("#model-input"))
-        .await
-        .expect("the own-model input");
-    input
-        .send_keys(&paths)
-        .await
-        .expect("choosing the model files");
+    let pair = [dir.join("model.json"), dir.join("model.onnx")];
+    browser.choose_files("#model-input", &pair).await;
     browser
         .wait_for(
             "the own model",
@@ -144,13 +134,8 @@ async fn the_browser_runs_an_own_model_like_the_native_classifier() {
 async fn a_lone_onnx_file_is_refused_and_the_bundled_model_stays() {
     let _turn = one_at_a_time().await;
     let browser = open_page().await;
-    let onnx = exported("rgb").join("model.onnx").display().to_string();
-    let input = browser
-        .client
-        .find(fantoccini::Locator::Css("#model-input"))
-        .await
-        .expect("the own-model input");
-    input.send_keys(&onnx).await.expect("choosing one file");
+    let onnx = exported("rgb").join("model.onnx");
+    browser.choose_files("#model-input", &[onnx]).await;
     let message = browser
         .wait_for(
             "the refusal",

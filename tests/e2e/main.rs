@@ -91,12 +91,26 @@ fn native_answer(fixture: &Fixture) -> (String, f32) {
 
 /// Opens the page and waits until the model is ready.
 async fn open_page() -> Browser {
+    open_page_at(server()).await
+}
+
+/// Opens the page `server` serves and waits until the model is ready and the service
+/// worker has cached the build. (It downloads the build in the background; waiting
+/// means its requests never overlap what a test measures.)
+async fn open_page_at(server: &StaticServer) -> Browser {
     let browser = Browser::start().await;
     browser
         .client
-        .goto(&server().url)
+        .goto(&server.url)
         .await
         .expect("opening the page");
+    wait_for_model(&browser).await;
+    offline::wait_for_offline_state(&browser, "ready").await;
+    browser
+}
+
+/// Waits until the page's model is ready (downloaded, or read from the cache).
+async fn wait_for_model(browser: &Browser) {
     browser
         .wait_for(
             "the model",
@@ -106,16 +120,6 @@ async fn open_page() -> Browser {
                return s && s.dataset.state === 'ready';"#,
         )
         .await;
-    // The service worker downloads the build for offline use in the background; wait for
-    // it, so its requests never overlap what a test measures.
-    browser
-        .wait_for(
-            "offline readiness",
-            MODEL_TIMEOUT,
-            "return document.querySelector('#offline-status')?.dataset.state === 'ready'",
-        )
-        .await;
-    browser
 }
 
 /// Waits until `count` cards are finished and returns them, newest first.
@@ -203,19 +207,9 @@ fn on_disk(fixtures: &[Fixture], label: &str) -> Vec<PathBuf> {
 }
 
 async fn choose_files(browser: &Browser, fixtures: &[Fixture], label: &str) {
-    let paths: Vec<String> = on_disk(fixtures, label)
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let input = browser
-        .client
-        .find(fantoccini::Locator::Css("#file-input"))
-        .await
-        .expect("the file input");
-    input
-        .send_keys(&paths.join("\n"))
-        .await
-        .expect("choosing files");
+    browser
+        .choose_files("#file-input", &on_disk(fixtures, label))
+        .await;
 }
 
 #[tokio::test]

@@ -17,8 +17,8 @@ use serde_json::Value;
 use crate::browser::Browser;
 use crate::server::StaticServer;
 use crate::{
-    MODEL_TIMEOUT, assert_native_answer, choose_files, finished_cards, fixtures, one_at_a_time,
-    root,
+    assert_native_answer, choose_files, finished_cards, fixtures, one_at_a_time, open_page_at,
+    root, wait_for_model,
 };
 
 /// How long the service worker may take to download the whole build (about 90 MB).
@@ -81,21 +81,8 @@ async fn wait_across_reload(browser: &Browser, what: &str, timeout: Duration, sc
     }
 }
 
-/// Waits until the page's model is ready (downloaded, or read from the cache).
-async fn wait_for_model(browser: &Browser) {
-    browser
-        .wait_for(
-            "the model",
-            MODEL_TIMEOUT,
-            r#"const s = document.querySelector('#model-status');
-               if (s && s.dataset.state === 'failed') throw new Error(s.innerText);
-               return s && s.dataset.state === 'ready';"#,
-        )
-        .await;
-}
-
 /// Waits until `#offline-status` shows `state`; `failed` ends the wait with its reason.
-async fn wait_for_offline_state(browser: &Browser, state: &str) {
+pub async fn wait_for_offline_state(browser: &Browser, state: &str) {
     let script = format!(
         r#"const s = document.querySelector('#offline-status');
            if (s && s.dataset.state === 'failed' && '{state}' !== 'failed')
@@ -109,19 +96,6 @@ async fn wait_for_offline_state(browser: &Browser, state: &str) {
             &script,
         )
         .await;
-}
-
-/// Opens the page and waits until the model is ready and everything is cached.
-async fn open_until_offline_ready(server: &StaticServer) -> Browser {
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&server.url)
-        .await
-        .expect("opening the page");
-    wait_for_model(&browser).await;
-    wait_for_offline_state(&browser, "ready").await;
-    browser
 }
 
 /// The service worker registration's scope, and whether it controls the page.
@@ -195,7 +169,7 @@ fn scope_of(server: &StaticServer) -> String {
 /// Visits the page served from `dist` once, stops the server, reloads and classifies.
 async fn works_offline(server: &StaticServer, dist: &Path, label: &str) {
     let (version, files) = precache_of(dist);
-    let browser = open_until_offline_ready(server).await;
+    let browser = open_page_at(server).await;
     let scope = scope_of(server);
     assert_eq!(registration(&browser).await, (scope.clone(), true));
 
@@ -283,7 +257,7 @@ async fn a_new_release_waits_for_the_user_then_replaces_the_old_cache() {
     let v2_threshold = threshold_in(&v2.0);
 
     let server = StaticServer::start(&v1);
-    let browser = open_until_offline_ready(&server).await;
+    let browser = open_page_at(&server).await;
     assert_eq!(
         cache_names(&browser).await,
         [format!("{CACHE_PREFIX}{v1_version}")]
