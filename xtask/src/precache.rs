@@ -294,21 +294,21 @@ mod tests {
             .collect()
     }
 
+    /// What [`site`]'s build should precache, sorted.
+    const SITE_FILES: [&str; 7] = [
+        "app-0123.js",
+        "app-0123_bg.wasm",
+        "assets/horse.svg",
+        "index.html",
+        "model/model.json",
+        "model/special_week.onnx",
+        "worker.js",
+    ];
+
     #[test]
     fn the_list_is_sorted_complete_and_skips_sw_maps_and_hidden_files() {
         let (dir, _) = site("list");
-        assert_eq!(
-            paths(&dir.0),
-            [
-                "app-0123.js",
-                "app-0123_bg.wasm",
-                "assets/horse.svg",
-                "index.html",
-                "model/model.json",
-                "model/special_week.onnx",
-                "worker.js",
-            ]
-        );
+        assert_eq!(paths(&dir.0), SITE_FILES);
         let files = list_files(&dir.0).expect("listing");
         let onnx = files
             .iter()
@@ -410,17 +410,9 @@ mod tests {
             script.contains(&format!("\"version\": \"{}\"", report.version)),
             "{script}"
         );
-        let expected = r#"  "files": [
-    "./",
-    "app-0123.js",
-    "app-0123_bg.wasm",
-    "assets/horse.svg",
-    "index.html",
-    "model/model.json",
-    "model/special_week.onnx",
-    "worker.js"
-  ]"#;
-        assert!(script.contains(expected), "{script}");
+        let files: Vec<String> = SITE_FILES.iter().map(|f| format!("    \"{f}\"")).collect();
+        let expected = format!("  \"files\": [\n    \"./\",\n{}\n  ]", files.join(",\n"));
+        assert!(script.contains(&expected), "{script}");
         assert!(!dir.0.join(".sw.js.partial").exists());
     }
 
