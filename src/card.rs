@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use worker_protocol::Verdict;
+use worker_protocol::{BoxPx, Verdict};
 
 /// Where an image is on its way to an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,15 +65,24 @@ pub fn card_view(props: &CardProps) -> Html {
         Status::Done(verdict) => verdict_view(verdict),
         Status::Failed(message) => html! { <p class="error" role="alert">{ message }</p> },
     };
-    let preview = match card.status {
+    let preview = match &card.status {
         Status::Failed(_) => {
             html! { <div class="preview preview-missing" aria-hidden="true">{ "?" }</div> }
         }
+        Status::Done(Verdict {
+            best_box: Some(best),
+            ..
+        }) => html! {
+            <>
+                <img class="preview boxed" src={card.preview.clone()} alt={card.name.clone()} />
+                { box_view(best) }
+            </>
+        },
         _ => html! { <img class="preview" src={card.preview.clone()} alt={card.name.clone()} /> },
     };
     html! {
         <article class="card" data-state={card.status.name()} data-name={card.name.clone()}>
-            { preview }
+            <div class="preview-frame">{ preview }</div>
             <div class="card-body">
                 <p class="file-name">{ &card.name }</p>
                 { body }
@@ -104,5 +113,74 @@ fn verdict_view(verdict: &Verdict) -> Html {
                 </span>
             </p>
         </>
+    }
+}
+
+/// The outline of the crop that decided, over the preview (shown whole, `object-fit:
+/// contain`, when there is a box).
+fn box_view(best: &BoxPx) -> Html {
+    let [left, top, width, height] = contained_box_percent(best);
+    html! {
+        <div class="best-box" aria-hidden="true"
+            data-box={format!("{},{},{},{}", best.x, best.y, best.w, best.h)}
+            style={format!("left: {left:.3}%; top: {top:.3}%; width: {width:.3}%; height: {height:.3}%")}>
+        </div>
+    }
+}
+
+/// Where a box lies, as CSS percentages `[left, top, width, height]` of a square frame,
+/// when its image is shown in the frame with `object-fit: contain` (scaled to fit, centred,
+/// the shorter side letterboxed).
+pub fn contained_box_percent(best: &BoxPx) -> [f64; 4] {
+    let (width, height) = (f64::from(best.image_width), f64::from(best.image_height));
+    let side = width.max(height).max(1.0);
+    let percent = |v: f64| v / side * 100.0;
+    [
+        percent(f64::from(best.x) + (side - width) / 2.0),
+        percent(f64::from(best.y) + (side - height) / 2.0),
+        percent(f64::from(best.w)),
+        percent(f64::from(best.h)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(x: u32, y: u32, w: u32, h: u32, image_width: u32, image_height: u32) -> BoxPx {
+        BoxPx {
+            x,
+            y,
+            w,
+            h,
+            image_width,
+            image_height,
+        }
+    }
+
+    #[test]
+    fn a_square_image_maps_straight_to_percentages() {
+        assert_eq!(
+            contained_box_percent(&boxed(25, 50, 50, 25, 100, 100)),
+            [25.0, 50.0, 50.0, 25.0]
+        );
+    }
+
+    #[test]
+    fn a_wide_image_is_letterboxed_top_and_bottom() {
+        // 200×100 shown as 100% × 50%, from 25% down.
+        assert_eq!(
+            contained_box_percent(&boxed(100, 0, 100, 100, 200, 100)),
+            [50.0, 25.0, 50.0, 50.0]
+        );
+    }
+
+    #[test]
+    fn a_tall_image_is_letterboxed_left_and_right() {
+        // 100×400: shown 25% wide from 37.5%.
+        assert_eq!(
+            contained_box_percent(&boxed(0, 200, 100, 200, 100, 400)),
+            [37.5, 50.0, 25.0, 50.0]
+        );
     }
 }

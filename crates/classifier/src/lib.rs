@@ -3,10 +3,13 @@
 //! One implementation of everything that must agree between the trainer, the native CLI
 //! and the browser app: how an image file becomes the model's input ([`preprocess`]), what
 //! `model.json` says about a model ([`meta`]), and how a model is loaded and run
-//! ([`model`]).
+//! ([`model`]), including which boxes of the image it looks at ([`crops`]) and how their
+//! scores become one answer ([`pooling`]).
 
+pub mod crops;
 pub mod meta;
 pub mod model;
+pub mod pooling;
 pub mod preprocess;
 pub mod runtime;
 

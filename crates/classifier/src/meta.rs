@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crops::{self, CropBox};
 use crate::preprocess::ResizeFilter;
 
 /// The contents of `model.json`.
@@ -28,6 +29,10 @@ pub struct ModelMeta {
     pub special_week_index: usize,
     /// Probability of Special Week at or above which the answer is "Special Week".
     pub threshold: f32,
+    /// Boxes of the image to classify, as fractions of its width and height; the highest
+    /// Special Week probability over them is the answer. Absent: the whole image only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crops: Option<Vec<CropBox>>,
     /// Where the conv base's weights come from (trainer report, opaque here).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub base: serde_json::Value,
@@ -180,7 +185,34 @@ impl ModelMeta {
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
             return fail(format!("threshold {} is outside (0, 1)", self.threshold));
         }
-        Ok(())
+        self.validate_crops()
+    }
+
+    /// The boxes to classify, in batch order: the `crops` list, or the whole image.
+    pub fn crop_boxes(&self) -> Vec<CropBox> {
+        self.crops.clone().unwrap_or_else(|| vec![crops::whole()])
+    }
+
+    fn validate_crops(&self) -> Result<(), MetaError> {
+        let Some(boxes) = &self.crops else {
+            return Ok(());
+        };
+        if boxes.is_empty() {
+            return Err(MetaError::Inconsistent(
+                "crops is empty; leave it out to classify the whole image".into(),
+            ));
+        }
+        match boxes
+            .iter()
+            .enumerate()
+            .find_map(|(i, b)| Some((i, b, b.problem()?)))
+        {
+            Some((index, b, why)) => Err(MetaError::Inconsistent(format!(
+                "crops[{index}] {{x: {}, y: {}, w: {}, h: {}}} {why}",
+                b.x, b.y, b.w, b.h
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,8 +1,16 @@
 //! A loaded model: `model.json` + ONNX bytes → answers for image files.
+//!
+//! The graph is planned once for a fixed batch of N = the number of crops
+//! ([`ModelMeta::crop_boxes`]); each image is decoded once, its N crops run as one batch
+//! and max-pooled ([`crate::pooling`]). Memory for activations grows with N, so `crops`
+//! lists should stay short (a handful of boxes).
 
 use sha2::{Digest, Sha256};
 
+use crate::crops::{CropBox, PixelBox};
 use crate::meta::{MetaError, ModelMeta, OutputKind};
+use crate::pooling::max_pool;
+pub use crate::pooling::{CropScore, Prediction};
 use crate::preprocess::{self, PreprocessError};
 use crate::runtime::{self, Plan};
 
@@ -36,17 +44,6 @@ pub enum ClassifyError {
     Model(String),
 }
 
-/// The model's answer for one image.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prediction {
-    /// Probability of the Special Week class.
-    pub p_special_week: f32,
-    /// Whether `p_special_week` reaches the model's threshold.
-    pub is_special_week: bool,
-    /// Probabilities of all classes, in label order.
-    pub probabilities: Vec<f32>,
-}
-
 /// The Japanese answer the original app gave: 「これは スペシャルウィーク です」 or
 /// 「これは スペシャルウィーク以外 です」 (with the model's Japanese label names).
 pub fn answer_ja(meta: &ModelMeta, prediction: &Prediction) -> String {
@@ -67,11 +64,13 @@ pub fn label_for<'m>(meta: &'m ModelMeta, prediction: &Prediction) -> &'m crate:
 #[derive(Debug, Clone)]
 pub struct Classifier {
     meta: ModelMeta,
+    crops: Vec<CropBox>,
     plan: Plan,
 }
 
 impl Classifier {
-    /// Checks the bytes against `model.json`, then parses and optimises the graph once.
+    /// Checks the bytes against `model.json`, then parses and optimises the graph once,
+    /// for a batch of one input per crop, and checks that it answers such a batch.
     pub fn load(onnx: &[u8], meta: ModelMeta) -> Result<Self, ModelError> {
         meta.validate()?;
         let actual = sha256_hex(onnx);
@@ -81,9 +80,10 @@ impl Classifier {
                 actual,
             });
         }
-        let plan = runtime::load_plan(onnx, &meta.input.shape(1))
+        let crops = meta.crop_boxes();
+        let plan = runtime::load_plan(onnx, &meta.input.shape(crops.len()))
             .map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
-        let classifier = Self { meta, plan };
+        let classifier = Self { meta, crops, plan };
         classifier.check_output()?;
         Ok(classifier)
     }
@@ -93,38 +93,77 @@ impl Classifier {
         &self.meta
     }
 
-    /// Decodes, preprocesses and classifies one image file.
+    /// Decodes the image file once, preprocesses every crop into one batch
+    /// ([`preprocess::batch_tensor`]) and classifies it ([`Self::classify_batch`]).
     pub fn classify(&self, image_bytes: &[u8]) -> Result<Prediction, ClassifyError> {
-        let input = preprocess::prepare(image_bytes, &self.meta.input)?;
-        self.classify_tensor(input)
+        let image = preprocess::decode(image_bytes)?;
+        let batch = preprocess::batch_tensor(&image, &self.meta.input, &self.crops);
+        self.classify_batch(batch, image.width(), image.height())
     }
 
-    /// Classifies one already preprocessed input tensor.
-    pub fn classify_tensor(&self, input: Vec<f32>) -> Result<Prediction, ClassifyError> {
-        let raw = runtime::run_plan(&self.plan, input, &self.meta.input.shape(1))
+    /// Classifies one batch made by [`preprocess::batch_tensor`] with this model's crops
+    /// from a decoded image of `image_width`×`image_height` pixels; the crop with the
+    /// highest Special Week probability decides.
+    pub fn classify_batch(
+        &self,
+        batch: Vec<f32>,
+        image_width: u32,
+        image_height: u32,
+    ) -> Result<Prediction, ClassifyError> {
+        let rows = self.run(batch)?;
+        let boxes: Vec<PixelBox> = self
+            .crops
+            .iter()
+            .map(|crop| crop.to_pixels(image_width, image_height))
+            .collect();
+        Ok(self.pool(rows, &boxes, (image_width, image_height)))
+    }
+
+    /// Classifies ONE already preprocessed input image as it is, without crops (e.g. to
+    /// compare the exported model with the trainer's). With N > 1 crops the plan still
+    /// runs a batch of N: the input fills the first slot and zeros the rest, so this costs
+    /// N images' time. Boxes in the answer are in the input's pixels (size × size).
+    pub fn classify_tensor(&self, mut input: Vec<f32>) -> Result<Prediction, ClassifyError> {
+        input.resize(input.len() * self.crops.len(), 0.0);
+        let first = self.run(input)?.swap_remove(0);
+        let side = self.meta.input.size;
+        Ok(self.pool(vec![first], &[PixelBox::whole(side, side)], (side, side)))
+    }
+
+    /// Runs one batch of `self.crops.len()` inputs; one row of probabilities per input.
+    fn run(&self, batch: Vec<f32>) -> Result<Vec<Vec<f32>>, ClassifyError> {
+        let n = self.crops.len();
+        let classes = self.meta.labels.len();
+        let raw = runtime::run_plan(&self.plan, batch, &self.meta.input.shape(n))
             .map_err(|e| ClassifyError::Model(format!("{e:#}")))?;
-        if raw.len() != self.meta.labels.len() || raw.iter().any(|v| !v.is_finite()) {
+        if raw.len() != n * classes || raw.iter().any(|v| !v.is_finite()) {
             return Err(ClassifyError::Model(format!(
-                "expected {} finite outputs, got {raw:?}",
-                self.meta.labels.len()
+                "expected {n}×{classes} finite outputs, got {raw:?}"
             )));
         }
-        let probabilities = match self.meta.output.kind {
-            OutputKind::Softmax => raw,
-            OutputKind::Logits => softmax(&raw),
-        };
-        let p_special_week = probabilities[self.meta.special_week_index];
-        Ok(Prediction {
-            p_special_week,
-            is_special_week: p_special_week >= self.meta.threshold,
-            probabilities,
-        })
+        Ok(raw
+            .chunks(classes)
+            .map(|row| match self.meta.output.kind {
+                OutputKind::Softmax => row.to_vec(),
+                OutputKind::Logits => softmax(row),
+            })
+            .collect())
     }
 
+    fn pool(&self, rows: Vec<Vec<f32>>, boxes: &[PixelBox], size: (u32, u32)) -> Prediction {
+        max_pool(
+            rows,
+            boxes,
+            size,
+            self.meta.special_week_index,
+            self.meta.threshold,
+        )
+    }
+
+    /// Runs a blank batch of the real size and checks the output's shape and values.
     fn check_output(&self) -> Result<(), ModelError> {
-        let side = self.meta.input.size as usize;
-        let blank = vec![0.0; side * side * 3];
-        self.classify_tensor(blank)
+        let per_image: usize = self.meta.input.shape(1).iter().product();
+        self.run(vec![0.0; per_image * self.crops.len()])
             .map(|_| ())
             .map_err(|e| ModelError::Onnx(e.to_string()))
     }

@@ -11,6 +11,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, RgbaImage, imageops};
 use serde::{Deserialize, Serialize};
 
+use crate::crops::CropBox;
 use crate::meta::{ChannelOrder, InputSpec, Layout};
 
 /// The largest image accepted, in pixels (64 megapixels).
@@ -163,4 +164,25 @@ pub fn to_tensor(image: &RgbImage, spec: &InputSpec) -> Vec<f32> {
 /// [`decode`] then [`to_tensor`]: file bytes to one input image.
 pub fn prepare(bytes: &[u8], spec: &InputSpec) -> Result<Vec<f32>, PreprocessError> {
     decode(bytes).map(|image| to_tensor(&image, spec))
+}
+
+/// Cuts one box out of the image ([`CropBox::to_pixels`]) and makes it one input image
+/// with [`to_tensor`]. The whole-image box gives exactly `to_tensor(image, spec)`.
+pub fn crop_tensor(image: &RgbImage, spec: &InputSpec, crop: &CropBox) -> Vec<f32> {
+    let (width, height) = image.dimensions();
+    let pixels = crop.to_pixels(width, height);
+    if (pixels.w, pixels.h) == (width, height) {
+        return to_tensor(image, spec);
+    }
+    let cut = imageops::crop_imm(image, pixels.x, pixels.y, pixels.w, pixels.h).to_image();
+    to_tensor(&cut, spec)
+}
+
+/// One input batch: [`crop_tensor`] of every box, concatenated in list order (the list
+/// order is the batch order), shape `spec.shape(crops.len())`.
+pub fn batch_tensor(image: &RgbImage, spec: &InputSpec, crops: &[CropBox]) -> Vec<f32> {
+    crops
+        .iter()
+        .flat_map(|crop| crop_tensor(image, spec, crop))
+        .collect()
 }

@@ -66,6 +66,27 @@ pub struct Verdict {
     pub p_special_week: f32,
     /// Time to decode, preprocess and run the model, in milliseconds.
     pub infer_ms: f64,
+    /// The crop that decided, for a model with crops; `None` without crops or when the
+    /// best crop is the whole image.
+    pub best_box: Option<BoxPx>,
+}
+
+/// A box in pixels of the decoded (upright) image, with that image's size so the page
+/// can place it over the preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoxPx {
+    /// Left column.
+    pub x: u32,
+    /// Top row.
+    pub y: u32,
+    /// Width in pixels.
+    pub w: u32,
+    /// Height in pixels.
+    pub h: u32,
+    /// Width of the whole image in pixels.
+    pub image_width: u32,
+    /// Height of the whole image in pixels.
+    pub image_height: u32,
 }
 
 /// A message that could not be decoded (the two sides are from different builds).
@@ -120,6 +141,24 @@ mod tests {
                     is_special_week: true,
                     p_special_week: 0.75,
                     infer_ms: 130.0,
+                    best_box: None,
+                }),
+            },
+            WorkerOutput::Classified {
+                card: 5,
+                outcome: Ok(Verdict {
+                    answer: "これは スペシャルウィーク です".into(),
+                    is_special_week: true,
+                    p_special_week: 0.5,
+                    infer_ms: 1.0,
+                    best_box: Some(BoxPx {
+                        x: 1,
+                        y: 2,
+                        w: 3,
+                        h: 4,
+                        image_width: 640,
+                        image_height: 480,
+                    }),
                 }),
             },
             WorkerOutput::Classified {

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use classifier::crops::PixelBox;
 use classifier::model::{answer_ja, label_for};
 use classifier::{Classifier, ModelMeta};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Loads `model.json` and the ONNX file it names from a model directory.
 pub fn load_model(dir: &Path) -> Result<Classifier> {
@@ -46,11 +47,21 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
                         "is_special_week": prediction.is_special_week,
                         "threshold": meta.threshold,
                         "ms": (ms * 10.0).round() / 10.0,
+                        "box": box_json(prediction.best_box),
+                        "crops": prediction.crops.iter().map(|crop| json!({
+                            "box": box_json(crop.pixel_box),
+                            "p": crop.p_special_week,
+                        })).collect::<Vec<_>>(),
                     });
                     println!("{line}");
                 } else {
+                    let PixelBox { x, y, w, h } = prediction.best_box;
+                    let at = match meta.crops {
+                        Some(_) => format!(", best crop {w}×{h} at ({x}, {y})"),
+                        None => String::new(),
+                    };
                     println!(
-                        "{}: {} (P(Special Week) = {:.3}, {:.0} ms)",
+                        "{}: {} (P(Special Week) = {:.3}{at}, {:.0} ms)",
                         path.display(),
                         answer_ja(meta, &prediction),
                         prediction.p_special_week,
@@ -71,4 +82,9 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
         }
     }
     Ok(failures)
+}
+
+/// A box in the original image's pixels as `{x, y, w, h}`.
+fn box_json(pixels: PixelBox) -> Value {
+    json!({ "x": pixels.x, "y": pixels.y, "w": pixels.w, "h": pixels.h })
 }

@@ -192,6 +192,7 @@ pub fn write_and_verify(
         labels: meta.labels,
         special_week_index: meta.special_week_index,
         threshold: meta.threshold,
+        crops: None,
         base: meta.base,
         dataset: meta.dataset,
         metrics: meta.metrics,

@@ -1,10 +1,11 @@
 //! What the worker does with each request, independent of the Web Worker machinery.
 
+use classifier::crops::PixelBox;
 use classifier::model::answer_ja;
-use classifier::{Classifier, ModelMeta};
+use classifier::{Classifier, ModelMeta, Prediction};
 
 use crate::messages;
-use worker_protocol::{Verdict, WorkerInput, WorkerOutput};
+use worker_protocol::{BoxPx, Verdict, WorkerInput, WorkerOutput};
 
 /// Holds the loaded model (once) and answers [`WorkerInput`]s.
 #[derive(Debug, Default)]
@@ -59,6 +60,21 @@ fn classify(
         is_special_week: prediction.is_special_week,
         p_special_week: prediction.p_special_week,
         infer_ms: now_ms() - start,
+        best_box: best_box(&prediction),
+    })
+}
+
+/// The deciding crop for the page, unless it is the whole image (always so without crops).
+fn best_box(prediction: &Prediction) -> Option<BoxPx> {
+    let (width, height) = (prediction.image_width, prediction.image_height);
+    let PixelBox { x, y, w, h } = prediction.best_box;
+    (prediction.best_box != PixelBox::whole(width, height)).then_some(BoxPx {
+        x,
+        y,
+        w,
+        h,
+        image_width: width,
+        image_height: height,
     })
 }
 
@@ -68,6 +84,40 @@ mod tests {
 
     fn clock() -> f64 {
         0.0
+    }
+
+    fn prediction(best_box: PixelBox) -> Prediction {
+        Prediction {
+            p_special_week: 0.9,
+            is_special_week: true,
+            probabilities: vec![0.1, 0.9],
+            best_box,
+            crops: vec![],
+            image_width: 40,
+            image_height: 30,
+        }
+    }
+
+    #[test]
+    fn the_best_box_goes_to_the_page_unless_it_is_the_whole_image() {
+        assert_eq!(best_box(&prediction(PixelBox::whole(40, 30))), None);
+        let left = PixelBox {
+            x: 0,
+            y: 0,
+            w: 20,
+            h: 30,
+        };
+        assert_eq!(
+            best_box(&prediction(left)),
+            Some(BoxPx {
+                x: 0,
+                y: 0,
+                w: 20,
+                h: 30,
+                image_width: 40,
+                image_height: 30,
+            })
+        );
     }
 
     #[test]
