@@ -68,6 +68,13 @@ impl ResizeFilter {
 
 /// Decodes image file bytes into upright 8-bit RGB, transparency composited onto white.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage, PreprocessError> {
+    decode_upright(bytes).map(flatten_onto_white)
+}
+
+/// Decodes image file bytes with the EXIF orientation applied, keeping the colour type
+/// (and so any alpha channel): what [`decode`] flattens. The trainer cuts characters out
+/// by this alpha.
+pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PreprocessError> {
     if bytes.is_empty() {
         return Err(PreprocessError::Empty);
     }
@@ -92,7 +99,7 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, PreprocessError> {
     let orientation = decoder.orientation().map_err(decode_error)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
-    Ok(flatten_onto_white(image))
+    Ok(image)
 }
 
 fn decode_error(error: image::ImageError) -> PreprocessError {

@@ -26,3 +26,22 @@ pub fn run_plan(plan: &Plan, input: Vec<f32>, shape: &[usize]) -> TractResult<Ve
         .copied()
         .collect())
 }
+
+/// Runs a plan on one f32 input of `shape` and returns every output, each flattened.
+pub fn run_plan_outputs(
+    plan: &Plan,
+    input: Vec<f32>,
+    shape: &[usize],
+) -> TractResult<Vec<Vec<f32>>> {
+    let tensor = Tensor::from_shape(shape, &input)?;
+    plan.run(tvec![tensor.into()])?
+        .iter()
+        .map(|output| {
+            Ok(output
+                .to_plain_array_view::<f32>()?
+                .iter()
+                .copied()
+                .collect())
+        })
+        .collect()
+}

@@ -1,11 +1,15 @@
-//! Class-folder datasets: `root/<class>/<image files>`, classes sorted by folder name.
+//! Class-folder datasets: `root/<class>/<image files>`, classes sorted by folder name,
+//! with groups and kinds from `root/manifest.csv` when there is one.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use image::RgbImage;
+use image::{RgbImage, RgbaImage};
 use regex::Regex;
+
+use crate::composite;
+use crate::manifest::{self, Kind};
 
 /// One decoded image with its class and artwork group.
 #[derive(Debug, Clone)]
@@ -16,8 +20,15 @@ pub struct Sample {
     pub class: usize,
     /// The artwork it shows; samples of one group never sit on both sides of a split.
     pub group: String,
-    /// The decoded, upright RGB image (before resizing).
+    /// What sort of picture it is.
+    pub kind: Kind,
+    /// Who it shows (manifest text; empty without a manifest).
+    pub character: String,
+    /// The decoded, upright RGB image (before resizing), transparency on white.
     pub image: RgbImage,
+    /// The character cut out by its alpha channel, when the picture has one that outlines
+    /// a character (see [`composite::cutout`]).
+    pub cutout: Option<RgbaImage>,
 }
 
 /// A loaded dataset.
@@ -40,6 +51,22 @@ impl Dataset {
     /// Group of every sample.
     pub fn groups(&self) -> Vec<String> {
         self.samples.iter().map(|s| s.group.clone()).collect()
+    }
+
+    /// Appends `count` generated pictures with nothing in them (kind
+    /// [`Kind::Synthetic`], each its own group) to class `class`.
+    pub fn add_synthetic(&mut self, count: usize, class: usize, rng: &mut impl rand::Rng) {
+        for (name, image) in crate::synthetic::generate(count, rng) {
+            self.samples.push(Sample {
+                path: PathBuf::from(format!("generated/{name}.png")),
+                class,
+                group: name,
+                kind: Kind::Synthetic,
+                character: String::new(),
+                image,
+                cutout: None,
+            });
+        }
     }
 
     /// Number of samples of each class.
@@ -70,8 +97,10 @@ pub fn group_of(path: &Path, group_regex: &Regex) -> String {
 }
 
 /// Reads every class folder under `root`. Exactly two classes are required; unreadable
-/// files are skipped and listed.
+/// files are skipped and listed. Groups and kinds come from `root/manifest.csv` when it
+/// lists the file, else the group from `group_regex` and the kind [`Kind::Unlisted`].
 pub fn load(root: &Path, group_regex: &Regex) -> Result<Dataset> {
+    let manifest = manifest::load(root)?.unwrap_or_default();
     let mut class_dirs: Vec<PathBuf> = fs::read_dir(root)
         .with_context(|| format!("cannot read dataset folder {}", root.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -108,16 +137,30 @@ pub fn load(root: &Path, group_regex: &Regex) -> Result<Dataset> {
             let decoded = fs::read(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|bytes| {
-                    classifier::preprocess::decode(&bytes).map_err(|e| e.to_string())
+                    classifier::preprocess::decode_upright(&bytes).map_err(|e| e.to_string())
                 });
             match decoded {
-                Ok(image) => {
-                    let group = group_of(&path, group_regex);
+                Ok(upright) => {
+                    let listed = path.strip_prefix(root).ok().and_then(|relative| {
+                        manifest.get(&relative.to_string_lossy().replace('\\', "/"))
+                    });
+                    let (group, kind, character) = match listed {
+                        Some(entry) => (entry.group.clone(), entry.kind, entry.character.clone()),
+                        None => (group_of(&path, group_regex), Kind::Unlisted, String::new()),
+                    };
+                    let cutout = if kind.has_no_character() {
+                        None
+                    } else {
+                        composite::cutout(&upright)
+                    };
                     dataset.samples.push(Sample {
                         path,
                         class,
                         group,
-                        image,
+                        kind,
+                        character,
+                        image: classifier::preprocess::flatten_onto_white(upright),
+                        cutout,
                     });
                 }
                 Err(reason) => dataset.skipped.push((path, reason)),

@@ -99,6 +99,9 @@ pub struct Report {
     pub test: Evaluation,
     /// Grouped cross-validation.
     pub cross_validation: CvSummary,
+    /// Special Week recall and false positives by kind of picture, out of fold, at the
+    /// threshold.
+    pub per_kind: Vec<KindScores>,
     /// Dataset summary.
     pub dataset: serde_json::Value,
     /// ROC points of the test predictions (plotted, not written).
@@ -106,8 +109,55 @@ pub struct Report {
     pub roc_points: Vec<(f64, f64)>,
 }
 
+/// How one kind of picture (or a named subset) fares at the threshold.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindScores {
+    /// The kind (`game-art`, `photo`, …) or subset (`white-streak characters`, …).
+    pub name: String,
+    /// Special Week pictures of this kind.
+    pub special_week_images: usize,
+    /// Of those, how many are called Special Week.
+    pub special_week_found: usize,
+    /// Other pictures of this kind.
+    pub other_images: usize,
+    /// Of those, how many are called Special Week.
+    pub false_positives: usize,
+    /// `false_positives / other_images`.
+    pub false_positive_rate: f64,
+}
+
+impl KindScores {
+    /// Counts the members of one kind or subset.
+    pub fn count(name: &str, members: impl Iterator<Item = (f32, bool)>, threshold: f32) -> Self {
+        let mut scores = Self {
+            name: name.into(),
+            special_week_images: 0,
+            special_week_found: 0,
+            other_images: 0,
+            false_positives: 0,
+            false_positive_rate: 0.0,
+        };
+        for (score, positive) in members {
+            let called = score >= threshold;
+            if positive {
+                scores.special_week_images += 1;
+                scores.special_week_found += usize::from(called);
+            } else {
+                scores.other_images += 1;
+                scores.false_positives += usize::from(called);
+            }
+        }
+        scores.false_positive_rate =
+            scores.false_positives as f64 / scores.other_images.max(1) as f64;
+        scores
+    }
+}
+
 impl Report {
-    /// Scores test predictions and cross-validation at `threshold`.
+    /// Scores test predictions and cross-validation at `threshold`. `counted` marks the
+    /// samples whose out-of-fold scores make the cross-validation numbers (the dataset's
+    /// own pictures; generated ones are reported by kind only).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         recipe: &Recipe,
         test_scores: &[f32],
@@ -115,6 +165,7 @@ impl Report {
         threshold: f32,
         calibration: Option<Platt>,
         cv: &CrossValidation,
+        counted: &[bool],
         dataset: serde_json::Value,
     ) -> Self {
         let split = match recipe.holdout {
@@ -135,14 +186,15 @@ impl Report {
         let per_fold: Vec<FoldScores> = cv
             .folds
             .iter()
-            .map(|(auc, members)| {
+            .map(|members| {
+                let members: Vec<usize> = members.iter().copied().filter(|&i| counted[i]).collect();
                 let scores: Vec<f32> = members.iter().map(|&i| cv.scores[i]).collect();
                 let fold_truth: Vec<bool> = members.iter().map(|&i| truth[i]).collect();
                 let c = Confusion::at(&scores, &fold_truth, threshold);
                 FoldScores {
                     samples: members.len(),
                     special_week_images: fold_truth.iter().filter(|t| **t).count(),
-                    roc_auc: *auc,
+                    roc_auc: metrics::roc_auc(&scores, &fold_truth),
                     special_week_recall: c.positive().recall,
                     accuracy: c.accuracy(),
                 }
@@ -163,12 +215,18 @@ impl Report {
             roc_auc_std: auc_std,
             special_week_recall_mean: mean(|f| f.special_week_recall),
             accuracy_mean: mean(|f| f.accuracy),
-            pooled: Evaluation::new(
-                "pooled out-of-fold predictions".into(),
-                &cv.scores,
-                truth,
-                threshold,
-            ),
+            pooled: {
+                let (scores, truth): (Vec<f32>, Vec<bool>) = (0..truth.len())
+                    .filter(|&i| counted[i])
+                    .map(|i| (cv.scores[i], truth[i]))
+                    .unzip();
+                Evaluation::new(
+                    "pooled out-of-fold predictions".into(),
+                    &scores,
+                    &truth,
+                    threshold,
+                )
+            },
             per_fold,
         };
         Self {
@@ -176,13 +234,15 @@ impl Report {
             threshold,
             calibration,
             threshold_reason: if recipe.calibrate {
-                "maximises Youden's J (Special Week recall + other recall − 1) on the Platt-calibrated \
-                 out-of-fold predictions: with 1:60 classes, accuracy would reward never answering Special Week"
+                "the lowest threshold at which at most max_false_positive_rate of the dataset's \
+                 other pictures (all kinds, generated ones not counted) are called Special Week, \
+                 on the Platt-calibrated out-of-fold predictions"
             } else {
                 "0.5, i.e. argmax of the two softmax outputs, as the original app decided"
             },
             test: Evaluation::new(split, test_scores, test_truth, threshold),
             cross_validation,
+            per_kind: Vec::new(),
             dataset,
             roc_points: metrics::roc_curve(test_scores, test_truth),
         }
@@ -207,6 +267,11 @@ impl Report {
             "grouped_cv_folds": self.cross_validation.folds,
             "grouped_cv_roc_auc_mean": self.cross_validation.roc_auc_mean,
             "grouped_cv_special_week_recall_mean": self.cross_validation.special_week_recall_mean,
+            "false_positive_rate_by_kind": self
+                .per_kind
+                .iter()
+                .map(|k| (k.name.clone(), json!(k.false_positive_rate)))
+                .collect::<serde_json::Map<_, _>>(),
         })
     }
 }
@@ -242,6 +307,17 @@ pub fn print_summary(report: &Report, parity: Option<f32>) {
         "grouped {}-fold CV: ROC AUC {:.4} ± {:.4}, Special Week recall {:.3}, accuracy {:.4}",
         cv.folds, cv.roc_auc_mean, cv.roc_auc_std, cv.special_week_recall_mean, cv.accuracy_mean
     );
+    for kind in &report.per_kind {
+        println!(
+            "  {:<28} Special Week {:>2}/{:<2}  false positives {:>4}/{:<5} ({:.1} %)",
+            kind.name,
+            kind.special_week_found,
+            kind.special_week_images,
+            kind.false_positives,
+            kind.other_images,
+            kind.false_positive_rate * 100.0
+        );
+    }
     if let Some(diff) = parity {
         println!("export: reloaded ONNX matches the in-memory model, max |Δp| = {diff:.2e}");
     }

@@ -24,9 +24,10 @@ pub const IMAGENET_BGR_MEAN: [f32; 3] = [103.939, 116.779, 123.68];
 pub const PARITY_TOLERANCE: f32 = 1e-5;
 
 /// The base with the ImageNet preprocessing in front: input `image` f32 `[N, S, S, 3]` RGB
-/// 0..255, output the block5_pool map. Feature extraction and export both start from it,
-/// so the head is trained on exactly what the exported graph computes.
-pub fn preprocessed_base(base: &Base, size: u32) -> Result<ModelProto> {
+/// 0..255, output the block5_pool map (and, second, the block4_pool map when `pooling`
+/// reads it). Feature extraction and export both start from it, so the head is trained on
+/// exactly what the exported graph computes.
+pub fn preprocessed_base(base: &Base, size: u32, pooling: Pooling) -> Result<ModelProto> {
     let mut model = onnx_graph::decode(&base.onnx)?;
     let graph = model.graph.as_mut().context("the base has no graph")?;
     let base_input = graph
@@ -68,13 +69,33 @@ pub fn preprocessed_base(base: &Base, size: u32) -> Result<ModelProto> {
     graph
         .initializer
         .push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
+    if pooling.uses_block4() {
+        let block4 = block4_pool(graph)?;
+        graph.output.push(value_info(&block4, &[]));
+    }
     Ok(model)
+}
+
+/// The block4_pool tensor: the output of the base's fourth MaxPool.
+fn block4_pool(graph: &tract_onnx::pb::GraphProto) -> Result<String> {
+    onnx_graph::nth_output_of(graph, "MaxPool", 3)
+        .context("the base has no fourth MaxPool (block4_pool)")
+}
+
+/// Adds per-channel mean and max of `map` to the graph; returns the two outputs' names.
+fn avg_max(graph: &mut tract_onnx::pb::GraphProto, map: &str, tag: &str) -> [String; 2] {
+    let (mean, max) = (format!("pool{tag}_mean"), format!("pool{tag}_max"));
+    graph
+        .node
+        .push(node("GlobalAveragePool", &[map], &mean, vec![]));
+    graph.node.push(node("GlobalMaxPool", &[map], &max, vec![]));
+    [mean, max]
 }
 
 /// Builds the complete ONNX graph: [`preprocessed_base`] + head. Input `image` f32
 /// `[N, S, S, 3]` RGB 0..255, output `probabilities` `[N, 2]`.
 pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) -> Result<Vec<u8>> {
-    let mut model = preprocessed_base(base, size)?;
+    let mut model = preprocessed_base(base, size, pooling)?;
     let base_output = base.provenance.cut_at.clone();
     let graph = model.graph.as_mut().context("the base has no graph")?;
 
@@ -88,19 +109,17 @@ pub fn build_onnx(base: &Base, size: u32, pooling: Pooling, head: &TrainedHead) 
             ));
             "head_input"
         }
-        Pooling::AvgMax => {
-            graph.node.push(node(
-                "GlobalAveragePool",
-                &[&base_output],
-                "pool_mean",
-                vec![],
-            ));
-            graph
-                .node
-                .push(node("GlobalMaxPool", &[&base_output], "pool_max", vec![]));
+        Pooling::AvgMax | Pooling::AvgMax45 => {
+            let mut pooled = Vec::new();
+            if pooling.uses_block4() {
+                let block4 = block4_pool(graph)?;
+                pooled.extend(avg_max(graph, &block4, "4"));
+            }
+            pooled.extend(avg_max(graph, &base_output, ""));
+            let names: Vec<&str> = pooled.iter().map(String::as_str).collect();
             graph.node.push(node(
                 "Concat",
-                &["pool_mean", "pool_max"],
+                &names,
                 "pool_both",
                 vec![attr_int("axis", 1)],
             ));

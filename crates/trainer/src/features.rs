@@ -25,13 +25,28 @@ pub enum Pooling {
     Flatten,
     /// Per-channel mean then per-channel max: 1,024 values at any input size.
     AvgMax,
+    /// [`Pooling::AvgMax`] of block4_pool, then of block5_pool: 2,048 values. Block 4
+    /// sees colours and parts at twice the resolution (hair streak, eyes, ornaments).
+    AvgMax45,
 }
 
 impl Pooling {
-    /// Reduces one NCHW map of `channels` channels.
+    /// Whether the head reads block4_pool as well as block5_pool.
+    pub fn uses_block4(self) -> bool {
+        self == Self::AvgMax45
+    }
+
+    /// Reduces one NCHW map of `channels` channels (for [`Pooling::AvgMax45`]: the
+    /// block4_pool map followed by the block5_pool map, which is a quarter of its size).
     pub fn apply(self, map: &[f32], channels: usize) -> Vec<f32> {
         match self {
             Self::Flatten => map.to_vec(),
+            Self::AvgMax45 => {
+                let (block4, block5) = map.split_at(map.len() / 5 * 4);
+                let mut pooled = Self::AvgMax.apply(block4, channels);
+                pooled.extend(Self::AvgMax.apply(block5, channels));
+                pooled
+            }
             Self::AvgMax => {
                 let plane = map.len() / channels;
                 let planes = || map.chunks_exact(plane);
@@ -47,15 +62,17 @@ impl Pooling {
 pub const CHANNELS: usize = 512;
 
 /// Runs the base (with the exported graph's ImageNet preprocessing in front) on NHWC RGB
-/// inputs; returns one block5_pool map per input.
+/// inputs; returns one block5_pool map per input (preceded by its block4_pool map when
+/// `pooling` uses block 4).
 pub fn extract(
     base: &Base,
     spec: &InputSpec,
+    pooling: Pooling,
     inputs: &[Vec<f32>],
     cache_dir: &Path,
     what: &str,
 ) -> Result<Vec<Vec<f32>>> {
-    let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size)?);
+    let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size, pooling)?);
     let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(&onnx, spec, inputs)));
     if let Ok(bytes) = fs::read(&cache_path)
         && let Some(maps) = decode_cache(&bytes, inputs.len())
@@ -111,17 +128,20 @@ fn run_batch(plan: &Plan, spec: &InputSpec, batch: &[Vec<f32>]) -> Result<Vec<Ve
         input.extend_from_slice(image);
     }
     input.resize(per_image * BATCH, 0.0);
-    let output = runtime::run_plan(plan, input, &spec.shape(BATCH))?;
-    let per_map = output.len() / BATCH;
-    ensure!(
-        per_map.is_multiple_of(CHANNELS),
-        "the base returned {per_map} values per image, not a 512-channel map"
-    );
-    Ok(output
-        .chunks_exact(per_map)
-        .take(batch.len())
-        .map(<[f32]>::to_vec)
-        .collect())
+    // Outputs: block5_pool, then block4_pool if asked for; per image, block 4 comes first.
+    let outputs = runtime::run_plan_outputs(plan, input, &spec.shape(BATCH))?;
+    let mut maps = vec![Vec::new(); batch.len()];
+    for output in outputs.iter().rev() {
+        let per_map = output.len() / BATCH;
+        ensure!(
+            per_map.is_multiple_of(CHANNELS),
+            "the base returned {per_map} values per image, not a 512-channel map"
+        );
+        for (map, part) in maps.iter_mut().zip(output.chunks_exact(per_map)) {
+            map.extend_from_slice(part);
+        }
+    }
+    Ok(maps)
 }
 
 fn cache_key(onnx: &[u8], spec: &InputSpec, inputs: &[Vec<f32>]) -> String {
@@ -167,6 +187,12 @@ mod tests {
         let map = [1.0, 3.0, 5.0, 7.0, -1.0, -3.0, 0.0, 2.0];
         assert_eq!(Pooling::AvgMax.apply(&map, 2), vec![4.0, -0.5, 7.0, 2.0]);
         assert_eq!(Pooling::Flatten.apply(&map, 2), map.to_vec());
+        // Block 4: 2 channels of 4 values, then block 5: 2 channels of 1 value.
+        let both = [1.0, 1.0, 1.0, 5.0, 0.0, 0.0, 0.0, -4.0, 9.0, -2.0];
+        assert_eq!(
+            Pooling::AvgMax45.apply(&both, 2),
+            vec![2.0, -1.0, 5.0, 0.0, 9.0, -2.0, 9.0, -2.0]
+        );
     }
 
     #[test]

@@ -6,17 +6,21 @@ pub mod augment;
 pub mod base;
 pub mod calibrate;
 pub mod classify;
+pub mod composite;
 pub mod dataset;
 pub mod evaluate;
 pub mod export;
 pub mod features;
 pub mod head;
+pub mod manifest;
 pub mod metrics;
 pub mod onnx_graph;
 pub mod plots;
 pub mod recipe;
 pub mod split;
+pub mod synthetic;
 pub mod train;
+pub mod views;
 
 /// The one resize filter of this project's models: area-aware bilinear.
 pub const RESIZE_FILTER: classifier::ResizeFilter = classifier::ResizeFilter::Triangle;

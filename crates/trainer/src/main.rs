@@ -27,7 +27,7 @@ enum Command {
         action: BaseAction,
     },
     /// Train the head on a class-folder dataset, report, and export the model.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Classify image files with a model directory (model.json + ONNX).
     Classify {
         /// Model directory.
@@ -85,6 +85,15 @@ struct TrainArgs {
     /// Augmented copies per Special Week image (overrides the recipe's).
     #[arg(long)]
     augment: Option<usize>,
+    /// Scenes made from each Special Week cut-out (overrides the recipe's).
+    #[arg(long)]
+    composites: Option<usize>,
+    /// Scenes made from other characters' cut-outs, in all (overrides the recipe's).
+    #[arg(long)]
+    negative_composites: Option<usize>,
+    /// Generated blank/noise negatives (overrides the recipe's).
+    #[arg(long)]
+    synthetic: Option<usize>,
     /// Grouped cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
@@ -145,7 +154,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 got.provenance.cut_at
             );
         }
-        Command::Train(args) => train::run(&train_options(args)?)?,
+        Command::Train(args) => train::run(&train_options(*args)?)?,
         Command::Classify {
             model,
             json,
@@ -169,7 +178,14 @@ fn train_options(args: TrainArgs) -> Result<TrainOptions> {
     recipe.size = args.size.unwrap_or(recipe.size);
     recipe.pooling = args.pooling.unwrap_or(recipe.pooling);
     recipe.head.epochs = args.epochs.unwrap_or(recipe.head.epochs);
-    recipe.augment_per_positive = args.augment.unwrap_or(recipe.augment_per_positive);
+    recipe.augment.per_positive = args.augment.unwrap_or(recipe.augment.per_positive);
+    recipe.augment.composites_per_positive = args
+        .composites
+        .unwrap_or(recipe.augment.composites_per_positive);
+    recipe.augment.negative_composites = args
+        .negative_composites
+        .unwrap_or(recipe.augment.negative_composites);
+    recipe.synthetic_negatives = args.synthetic.unwrap_or(recipe.synthetic_negatives);
     anyhow::ensure!(
         (32..=512).contains(&recipe.size),
         "--size must be 32..=512 (VGG16 halves it five times)"

@@ -173,6 +173,30 @@ pub fn youden_threshold(scores: &[f32], truth: &[bool]) -> f32 {
     best.1
 }
 
+/// The lowest threshold at which at most `max_fpr` of the negatives score at or above it
+/// (are called positive): just above the score of the negative that would be one too
+/// many. Ties are never split, so the rate can only come out lower than asked.
+pub fn threshold_at_fpr(scores: &[f32], truth: &[bool], max_fpr: f64) -> f32 {
+    let mut negatives: Vec<f32> = scores
+        .iter()
+        .zip(truth)
+        .filter(|(_, t)| !**t)
+        .map(|(s, _)| *s)
+        .collect();
+    negatives.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (max_fpr * negatives.len() as f64).floor() as usize;
+    match negatives.get(allowed) {
+        Some(&first_too_many) => first_too_many.next_up(),
+        None => negatives.last().copied().unwrap_or(0.5).min(0.5),
+    }
+}
+
+/// Special Week recall at the threshold of [`threshold_at_fpr`].
+pub fn recall_at_fpr(scores: &[f32], truth: &[bool], max_fpr: f64) -> f64 {
+    let threshold = threshold_at_fpr(scores, truth, max_fpr);
+    Confusion::at(scores, truth, threshold).positive().recall
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +236,30 @@ mod tests {
         assert!((log_loss(&SCORES, &TRUTH) - expected).abs() < 1e-6);
         let squares = 0.01 + 0.04 + 0.36 + 0.36 + 0.09 + 0.01;
         assert!((rmse(&SCORES, &TRUTH) - (squares / 6.0f64).sqrt()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn threshold_by_false_positive_rate_by_hand() {
+        // 100 negatives scoring 0.00..0.99 and 3 positives.
+        let mut scores: Vec<f32> = (0..100).map(|i| i as f32 / 100.0).collect();
+        let mut truth = vec![false; 100];
+        scores.extend([0.985, 0.975, 0.5]);
+        truth.extend([true, true, true]);
+        // 2 % of 100 = 2 negatives may pass: 0.99 and 0.98; 0.97 may not.
+        let threshold = threshold_at_fpr(&scores, &truth, 0.02);
+        assert!(threshold > 0.97 && threshold <= 0.98, "{threshold}");
+        let c = Confusion::at(&scores, &truth, threshold);
+        assert_eq!((c.false_positive, c.true_positive), (2, 2));
+        assert!((recall_at_fpr(&scores, &truth, 0.02) - 2.0 / 3.0).abs() < 1e-12);
+        // Ties at the boundary are not split: the rate comes out lower, never higher.
+        let tied = [0.9, 0.9, 0.9, 0.1, 0.95];
+        let t = threshold_at_fpr(&tied, &[false, false, false, false, true], 0.5);
+        assert_eq!(
+            Confusion::at(&tied, &[false, false, false, false, true], t).false_positive,
+            0
+        );
+        // 0 % allowed: above the highest negative.
+        assert!(threshold_at_fpr(&scores, &truth, 0.0) > 0.99);
     }
 
     #[test]

@@ -65,6 +65,16 @@ pub fn last_output_of(graph: &GraphProto, op_type: &str) -> Option<String> {
         .and_then(|n| n.output.first().cloned())
 }
 
+/// The output tensor of the `n`-th (0-based) node of type `op_type`, in graph order.
+pub fn nth_output_of(graph: &GraphProto, op_type: &str, n: usize) -> Option<String> {
+    graph
+        .node
+        .iter()
+        .filter(|node| node.op_type == op_type)
+        .nth(n)
+        .and_then(|node| node.output.first().cloned())
+}
+
 /// The f32 values of an initialiser, whether stored as raw bytes or as `float_data`.
 pub fn initializer_f32(graph: &GraphProto, name: &str) -> Option<Vec<f32>> {
     let tensor = graph.initializer.iter().find(|t| t.name == name)?;

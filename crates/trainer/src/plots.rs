@@ -102,3 +102,75 @@ pub fn roc(
         .map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))
 }
+
+/// One picture on a contact sheet, with its caption.
+pub struct Tile<'a> {
+    /// The picture (any size; shown fitted into a square).
+    pub image: &'a image::RgbImage,
+    /// Up to two short lines under it.
+    pub caption: String,
+    /// Frame colour: red for a false positive, blue for a missed Special Week.
+    pub false_positive: bool,
+}
+
+/// Draws pictures in a grid, each fitted into a 128-px square with a coloured frame and
+/// its caption: the failure modes at a glance.
+pub fn contact_sheet(path: &Path, title: &str, tiles: &[Tile]) -> Result<()> {
+    const SIDE: u32 = 128;
+    const CELL_W: u32 = SIDE + 16;
+    const CELL_H: u32 = SIDE + 44;
+    const COLUMNS: u32 = 6;
+    register_font();
+    let rows = (tiles.len() as u32).div_ceil(COLUMNS).max(1);
+    let (width, height) = (COLUMNS * CELL_W, 36 + rows * CELL_H);
+    let mut sheet = image::RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
+    for (i, tile) in tiles.iter().enumerate() {
+        let (column, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
+        let (x, y) = (column * CELL_W + 8, 36 + row * CELL_H + 4);
+        let frame = if tile.false_positive {
+            image::Rgb([220, 30, 30])
+        } else {
+            image::Rgb([30, 60, 220])
+        };
+        for dy in 0..SIDE + 4 {
+            for dx in 0..SIDE + 4 {
+                sheet.put_pixel(x + dx - 2, y + dy - 2, frame);
+            }
+        }
+        let (w, h) = tile.image.dimensions();
+        let scale = SIDE as f32 / w.max(h) as f32;
+        let thumb = image::imageops::resize(
+            tile.image,
+            ((w as f32 * scale).round() as u32).clamp(1, SIDE),
+            ((h as f32 * scale).round() as u32).clamp(1, SIDE),
+            image::imageops::FilterType::Triangle,
+        );
+        let mut square = image::RgbImage::from_pixel(SIDE, SIDE, image::Rgb([255, 255, 255]));
+        let (ox, oy) = ((SIDE - thumb.width()) / 2, (SIDE - thumb.height()) / 2);
+        image::imageops::replace(&mut square, &thumb, i64::from(ox), i64::from(oy));
+        image::imageops::replace(&mut sheet, &square, i64::from(x), i64::from(y));
+    }
+    {
+        let root = BitMapBackend::with_buffer(sheet.as_mut(), (width, height)).into_drawing_area();
+        let text = |size| ("sans-serif", size).into_font().color(&BLACK);
+        root.draw_text(title, &text(18), (8, 8))
+            .map_err(|e| anyhow!("{e}"))?;
+        for (i, tile) in tiles.iter().enumerate() {
+            let (column, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
+            let (x, y) = (column * CELL_W + 6, 36 + row * CELL_H + SIDE + 8);
+            for (line, part) in tile.caption.lines().take(2).enumerate() {
+                let clipped: String = part.chars().take(22).collect();
+                root.draw_text(
+                    &clipped,
+                    &text(12),
+                    (x as i32, (y + 14 * line as u32) as i32),
+                )
+                .map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    sheet
+        .save(path)
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+}

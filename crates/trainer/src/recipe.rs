@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::features::Pooling;
 use crate::head::{HeadConfig, OptimizerConfig};
+use crate::views::AugmentPlan;
 
 /// How the data is split for the headline numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -30,13 +31,19 @@ pub struct Recipe {
     pub pooling: Pooling,
     /// Head training settings.
     pub head: HeadConfig,
-    /// Augmented copies made of every image of the Special Week class (training only).
-    pub augment_per_positive: usize,
+    /// Extra training pictures: augmented copies and scenes (training only).
+    pub augment: AugmentPlan,
+    /// Generated pictures with nothing in them (plain colours, noise, …) added as
+    /// negatives of kind `synthetic`; trained on and scored out of fold like the rest.
+    pub synthetic_negatives: usize,
     /// How the headline test numbers are measured.
     pub holdout: Holdout,
     /// Fit Platt scaling and choose the threshold on out-of-fold predictions (else no
     /// calibration and 0.5, argmax like the original).
     pub calibrate: bool,
+    /// The threshold lets at most this share of the dataset's negatives (all kinds but
+    /// `synthetic`) be called Special Week, out of fold (when `calibrate`).
+    pub max_false_positive_rate: f64,
 }
 
 /// Recipe names on the command line.
@@ -45,9 +52,10 @@ pub enum RecipeName {
     /// The original notebook: 50×50, Flatten, SGD lr 1e-4 momentum 0.9, batch 32, 5 epochs,
     /// random 80/20 split, no class weights, no augmentation.
     Original,
-    /// Grouped cross-validated default: class-balanced, augmented positives, AdamW,
-    /// standardised features, avg+max pooling, Platt scaling and threshold fitted on
-    /// out-of-fold predictions.
+    /// Grouped cross-validated default: class-balanced, augmented positives, characters
+    /// pasted into scenes, generated blank pictures as negatives, AdamW, standardised
+    /// features, avg+max pooling, Platt scaling, and the threshold at ≤ 2 % false
+    /// positives on out-of-fold predictions.
     Grouped,
 }
 
@@ -71,11 +79,13 @@ impl RecipeName {
                     standardize: false,
                     seed,
                 },
-                augment_per_positive: 0,
+                augment: AugmentPlan::NONE,
+                synthetic_negatives: 0,
                 holdout: Holdout::RandomFiles {
                     validation_fraction: 0.2,
                 },
                 calibrate: false,
+                max_false_positive_rate: 0.02,
             },
             Self::Grouped => Recipe {
                 name: "grouped",
@@ -93,9 +103,16 @@ impl RecipeName {
                     standardize: true,
                     seed,
                 },
-                augment_per_positive: 20,
+                augment: AugmentPlan {
+                    per_positive: 10,
+                    composites_per_positive: 20,
+                    negative_composites: 600,
+                    ..AugmentPlan::NONE
+                },
+                synthetic_negatives: 160,
                 holdout: Holdout::GroupedFolds,
                 calibrate: true,
+                max_false_positive_rate: 0.02,
             },
         }
     }

@@ -12,16 +12,15 @@ use rand::rngs::StdRng;
 use regex::Regex;
 use serde_json::json;
 
-use crate::augment::augment;
 use crate::calibrate::Platt;
 use crate::dataset::{self, Dataset};
-use crate::evaluate::{self, Report};
+use crate::evaluate::{self, KindScores, Report};
 use crate::export::{self, MetaInputs};
 use crate::features;
 use crate::head::{self, TrainedHead};
+use crate::manifest::{self, Kind};
 use crate::recipe::{Holdout, Recipe};
-use crate::split;
-use crate::{RESIZE_FILTER, base, plots};
+use crate::{RESIZE_FILTER, base, plots, split, views};
 
 /// Everything `train` needs, from the command line.
 pub struct TrainOptions {
@@ -45,16 +44,19 @@ pub struct TrainOptions {
     pub evaluate_only: bool,
 }
 
-/// Pooled head inputs of the original images and of the augmented copies.
+/// Pooled head inputs of the original images and of the extra training pictures.
 struct Features {
     originals: Vec<Vec<f32>>,
     augmented: Vec<Vec<f32>>,
-    /// For each augmented copy, the index of the original it came from.
-    augmented_origin: Vec<usize>,
+    /// For each extra picture, its label.
+    augmented_label: Vec<usize>,
+    /// For each extra picture, the originals it was made from.
+    augmented_origins: Vec<Vec<usize>>,
 }
 
 impl Features {
-    /// Rows and labels of the originals selected by `keep`, plus their augmented copies.
+    /// Rows and labels of the originals selected by `keep`, plus the extra pictures made
+    /// only from selected originals.
     fn training_rows(
         &self,
         truth: &[usize],
@@ -63,13 +65,13 @@ impl Features {
         let originals = (0..self.originals.len())
             .filter(|&i| keep(i))
             .map(|i| (self.originals[i].clone(), truth[i]));
-        let copies = self
-            .augmented_origin
+        let extra = self
+            .augmented_origins
             .iter()
             .enumerate()
-            .filter(|(_, origin)| keep(**origin))
-            .map(|(j, &origin)| (self.augmented[j].clone(), truth[origin]));
-        originals.chain(copies).unzip()
+            .filter(|(_, origins)| origins.iter().all(|&o| keep(o)))
+            .map(|(j, _)| (self.augmented[j].clone(), self.augmented_label[j]));
+        originals.chain(extra).unzip()
     }
 }
 
@@ -77,7 +79,7 @@ impl Features {
 pub fn run(options: &TrainOptions) -> Result<()> {
     let recipe = &options.recipe;
     let base = base::load(&options.cache_dir)?;
-    let dataset = dataset::load(&options.dataset, &options.group_regex)?;
+    let mut dataset = dataset::load(&options.dataset, &options.group_regex)?;
     report_skipped(&dataset);
     let positive = dataset
         .classes
@@ -89,6 +91,12 @@ pub fn run(options: &TrainOptions) -> Result<()> {
                 options.positive_class, dataset.classes
             )
         })?;
+    let negative = usize::from(positive == 0);
+    dataset.add_synthetic(
+        recipe.synthetic_negatives,
+        negative,
+        &mut StdRng::seed_from_u64(recipe.head.seed ^ 0x5157),
+    );
     let truth: Vec<usize> = dataset
         .samples
         .iter()
@@ -105,12 +113,24 @@ pub fn run(options: &TrainOptions) -> Result<()> {
         cv.scores = cv.margins.iter().map(|&m| platt.apply(m)).collect();
     }
     let threshold = if recipe.calibrate {
-        crate::metrics::youden_threshold(&cv.scores, &cv.truth)
+        let (scores, real_truth) = real_samples(&dataset, &cv.scores, &cv.truth);
+        crate::metrics::threshold_at_fpr(&scores, &real_truth, recipe.max_false_positive_rate)
     } else {
         0.5
     };
+    let counted: Vec<bool> = dataset
+        .samples
+        .iter()
+        .map(|s| s.kind != Kind::Synthetic)
+        .collect();
     let (test_scores, test_truth, history) = match recipe.holdout {
-        Holdout::GroupedFolds => (cv.scores.clone(), truth.clone(), cv.history.clone()),
+        Holdout::GroupedFolds => {
+            let (scores, truth): (Vec<f32>, Vec<usize>) = (0..truth.len())
+                .filter(|&i| counted[i])
+                .map(|i| (cv.scores[i], truth[i]))
+                .unzip();
+            (scores, truth, cv.history.clone())
+        }
         Holdout::RandomFiles {
             validation_fraction,
         } => {
@@ -119,19 +139,28 @@ pub fn run(options: &TrainOptions) -> Result<()> {
             random_holdout(&features, &truth, &is_validation, recipe)?
         }
     };
-    let report = Report::new(
+    let mut report = Report::new(
         recipe,
         &test_scores,
         &as_bool(&test_truth),
         threshold,
         calibration,
         &cv,
+        &counted,
         summary_of(&dataset, positive, options),
     );
+    report.per_kind = per_kind(&dataset, &cv.scores, &cv.truth, threshold);
 
     fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
     write_report(&options.out, &report, &history)?;
+    failure_sheet(
+        &options.out.join(FAILURES_FILE),
+        &dataset,
+        &cv.scores,
+        &cv.truth,
+        threshold,
+    )?;
     let mut parity = None;
     if !options.evaluate_only {
         let (rows, labels) = features.training_rows(&truth, |_| true);
@@ -161,22 +190,11 @@ fn extract_features(
         .map(|s| preprocess::to_tensor(&s.image, spec))
         .collect();
     let mut rng = StdRng::seed_from_u64(recipe.head.seed);
-    let mut augmented_inputs = Vec::new();
-    let mut augmented_origin = Vec::new();
-    for (index, sample) in dataset
-        .samples
+    let views = views::build(&dataset.samples, truth, &recipe.augment, &mut rng);
+    let augmented_inputs: Vec<Vec<f32>> = views
         .iter()
-        .enumerate()
-        .filter(|(i, _)| truth[*i] == 1)
-    {
-        for _ in 0..recipe.augment_per_positive {
-            augmented_inputs.push(preprocess::to_tensor(
-                &augment(&sample.image, &mut rng),
-                spec,
-            ));
-            augmented_origin.push(index);
-        }
-    }
+        .map(|v| preprocess::to_tensor(&v.image, spec))
+        .collect();
     let pool = |maps: Vec<Vec<f32>>| {
         maps.iter()
             .map(|m| recipe.pooling.apply(m, features::CHANNELS))
@@ -185,6 +203,7 @@ fn extract_features(
     let originals = pool(features::extract(
         base,
         spec,
+        recipe.pooling,
         &inputs,
         cache_dir,
         "base features",
@@ -195,16 +214,108 @@ fn extract_features(
         pool(features::extract(
             base,
             spec,
+            recipe.pooling,
             &augmented_inputs,
             cache_dir,
-            "augmented positives",
+            "augmented pictures and scenes",
         )?)
     };
     Ok(Features {
         originals,
         augmented,
-        augmented_origin,
+        augmented_label: views.iter().map(|v| v.label).collect(),
+        augmented_origins: views.into_iter().map(|v| v.origins).collect(),
     })
+}
+
+/// Out-of-fold numbers per kind of picture, for white-streak characters, and for all
+/// pictures without a character together.
+fn per_kind(dataset: &Dataset, scores: &[f32], truth: &[bool], threshold: f32) -> Vec<KindScores> {
+    let members = |keep: &dyn Fn(&dataset::Sample) -> bool| -> Vec<(f32, bool)> {
+        dataset
+            .samples
+            .iter()
+            .zip(scores.iter().zip(truth))
+            .filter(|(s, _)| keep(s))
+            .map(|(_, (&score, &t))| (score, t))
+            .collect()
+    };
+    let mut rows: Vec<KindScores> = Kind::ALL
+        .into_iter()
+        .filter(|kind| dataset.samples.iter().any(|s| s.kind == *kind))
+        .map(|kind| {
+            KindScores::count(
+                kind.name(),
+                members(&|s| s.kind == kind).into_iter(),
+                threshold,
+            )
+        })
+        .collect();
+    rows.push(KindScores::count(
+        "white-streak characters",
+        members(&|s| manifest::has_white_streak(&s.character)).into_iter(),
+        threshold,
+    ));
+    rows.push(KindScores::count(
+        "no character (photo, illustration, synthetic)",
+        members(&|s| s.kind.has_no_character()).into_iter(),
+        threshold,
+    ));
+    rows
+}
+
+/// File name of the contact sheet of out-of-fold failures in the output directory.
+pub const FAILURES_FILE: &str = "failures.png";
+
+/// Draws the 16 highest-scoring other pictures and every Special Week picture below the
+/// threshold (all out of fold) on one contact sheet.
+fn failure_sheet(
+    path: &std::path::Path,
+    dataset: &Dataset,
+    scores: &[f32],
+    truth: &[bool],
+    threshold: f32,
+) -> Result<()> {
+    let mut negatives: Vec<usize> = (0..truth.len()).filter(|&i| !truth[i]).collect();
+    negatives.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let missed = (0..truth.len()).filter(|&i| truth[i] && scores[i] < threshold);
+    let tiles: Vec<plots::Tile> = negatives
+        .into_iter()
+        .take(16)
+        .chain(missed)
+        .map(|i| {
+            let sample = &dataset.samples[i];
+            let name = sample
+                .path
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            plots::Tile {
+                image: &sample.image,
+                caption: format!("p={:.3} {}\n{}", scores[i], sample.kind.name(), name),
+                false_positive: !truth[i],
+            }
+        })
+        .collect();
+    plots::contact_sheet(
+        path,
+        &format!(
+            "out of fold: 16 highest-scoring others (red), missed Special Week (blue); threshold {threshold:.3}"
+        ),
+        &tiles,
+    )
+}
+
+/// The scores and truth of the dataset's own pictures (not the generated ones), which the
+/// threshold is chosen on.
+fn real_samples(dataset: &Dataset, scores: &[f32], truth: &[bool]) -> (Vec<f32>, Vec<bool>) {
+    dataset
+        .samples
+        .iter()
+        .zip(scores.iter().zip(truth))
+        .filter(|(s, _)| s.kind != Kind::Synthetic)
+        .map(|(_, (&score, &t))| (score, t))
+        .unzip()
 }
 
 /// Out-of-fold scores and per-fold numbers of grouped k-fold cross-validation.
@@ -215,8 +326,8 @@ pub struct CrossValidation {
     pub margins: Vec<f32>,
     /// Whether each original is Special Week.
     pub truth: Vec<bool>,
-    /// Per fold: (ROC AUC, indices of its samples).
-    pub folds: Vec<(f64, Vec<usize>)>,
+    /// Per fold: the indices of its samples.
+    pub folds: Vec<Vec<usize>>,
     /// Loss curve averaged over folds.
     pub history: Vec<head::EpochLoss>,
 }
@@ -236,18 +347,15 @@ fn cross_validate(
         let HeldOut {
             held,
             held_rows,
-            held_truth,
             head,
+            ..
         } = train_holding_out(features, truth, |i| folds[i] == fold, recipe)?;
         let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
         for ((&i, &s), logits) in held.iter().zip(&fold_scores).zip(head.logits(&held_rows)) {
             scores[i] = s;
             margins[i] = logits[1] - logits[0];
         }
-        per_fold.push((
-            crate::metrics::roc_auc(&fold_scores, &as_bool(&held_truth)),
-            held,
-        ));
+        per_fold.push(held);
         histories.push(head.history);
     }
     let history = (0..recipe.head.epochs)

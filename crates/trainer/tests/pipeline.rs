@@ -74,7 +74,9 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     let out = work.join("model");
 
     let mut recipe = RecipeName::Grouped.recipe(5);
-    recipe.augment_per_positive = 2;
+    recipe.augment.per_positive = 2;
+    recipe.augment.negative_composites = 0;
+    recipe.synthetic_negatives = 8;
     let options = TrainOptions {
         dataset: data.clone(),
         out: out.clone(),
