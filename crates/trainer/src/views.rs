@@ -6,7 +6,8 @@
 //!   background is never what tells the two apart.
 
 use image::{RgbImage, imageops};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::augment::{augment, degrade};
@@ -81,27 +82,47 @@ pub fn build(
     if backgrounds.is_empty() {
         return views;
     }
+    // Every Special Week scene has a twin: another character pasted alike onto the same
+    // frame, as a negative, so the background can never tell the two apart.
     for &character in &positive_cutouts {
         for _ in 0..plan.composites_per_positive {
+            let (background, picture) = frame(samples, &backgrounds, rng);
+            let placement = StdRng::seed_from_u64(rng.random());
             views.push(scene(
                 samples,
-                &backgrounds,
+                (background, &picture),
                 character,
-                truth[character],
+                1,
                 plan,
+                placement.clone(),
                 rng,
             ));
+            if !negative_cutouts.is_empty() {
+                let other = negative_cutouts[rng.random_range(0..negative_cutouts.len())];
+                views.push(scene(
+                    samples,
+                    (background, &picture),
+                    other,
+                    0,
+                    plan,
+                    placement,
+                    rng,
+                ));
+            }
         }
     }
     if !negative_cutouts.is_empty() {
         for _ in 0..plan.negative_composites {
             let character = negative_cutouts[rng.random_range(0..negative_cutouts.len())];
+            let (background, picture) = frame(samples, &backgrounds, rng);
+            let placement = StdRng::seed_from_u64(rng.random());
             views.push(scene(
                 samples,
-                &backgrounds,
+                (background, &picture),
                 character,
-                truth[character],
+                0,
                 plan,
+                placement,
                 rng,
             ));
         }
@@ -109,27 +130,33 @@ pub fn build(
     views
 }
 
-/// `samples[character]`'s cut-out pasted onto a random background, seen through a window
-/// around her.
+/// A random background frame (index and augmented picture).
+fn frame(samples: &[Sample], backgrounds: &[usize], rng: &mut impl Rng) -> (usize, RgbImage) {
+    let background = backgrounds[rng.random_range(0..backgrounds.len())];
+    (background, augment(&samples[background].image, rng))
+}
+
+/// `samples[character]`'s cut-out pasted onto `frame`, seen through a window around her.
+/// The placement is drawn from `placement`, so two characters pasted with generators in
+/// the same state land alike.
 fn scene(
     samples: &[Sample],
-    backgrounds: &[usize],
+    (background, frame): (usize, &RgbImage),
     character: usize,
     label: usize,
     plan: &AugmentPlan,
+    mut placement: StdRng,
     rng: &mut impl Rng,
 ) -> View {
-    let background = backgrounds[rng.random_range(0..backgrounds.len())];
     let cut = samples[character]
         .cutout
         .as_ref()
         .expect("chosen for its cut-out");
-    let frame = augment(&samples[background].image, rng);
-    let scale = rng.random_range(plan.scale.0..=plan.scale.1);
-    let flip = rng.random_bool(0.5);
-    let (scene, at): (RgbImage, Rect) = composite::paste(&frame, cut, scale, flip, rng);
-    let fill = rng.random_range(plan.min_fill..=1.0);
-    let (view, _) = composite::window_around(&scene, at, fill, rng);
+    let scale = placement.random_range(plan.scale.0..=plan.scale.1);
+    let flip = placement.random_bool(0.5);
+    let (scene, at): (RgbImage, Rect) = composite::paste(frame, cut, scale, flip, &mut placement);
+    let fill = placement.random_range(plan.min_fill..=1.0);
+    let (view, _) = composite::window_around(&scene, at, fill, &mut placement);
     View {
         image: degrade(&jitter_only(&view, rng), rng),
         label,
@@ -151,4 +178,75 @@ fn jitter_only(image: &RgbImage, rng: &mut impl Rng) -> RgbImage {
             .clamp(0.0, 255.0) as u8;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Kind;
+    use image::{DynamicImage, Rgba, RgbaImage};
+    use std::path::PathBuf;
+
+    fn sample(class: usize, kind: Kind, colour: [u8; 3], with_cutout: bool) -> Sample {
+        let image = RgbImage::from_pixel(60, 60, image::Rgb(colour));
+        let cutout = with_cutout.then(|| {
+            let sprite = RgbaImage::from_fn(30, 30, |x, _| {
+                if x < 20 {
+                    Rgba([colour[0], colour[1], colour[2], 255])
+                } else {
+                    Rgba([0, 0, 0, 0])
+                }
+            });
+            crate::composite::cutout(&DynamicImage::ImageRgba8(sprite)).unwrap()
+        });
+        Sample {
+            path: PathBuf::from("x.png"),
+            class,
+            group: format!("{colour:?}"),
+            kind,
+            character: String::new(),
+            image,
+            cutout,
+        }
+    }
+
+    #[test]
+    fn every_special_week_scene_has_a_negative_twin_on_the_same_background() {
+        let samples = vec![
+            sample(1, Kind::GameArt, [200, 0, 0], true),
+            sample(0, Kind::GameArt, [0, 200, 0], true),
+            sample(0, Kind::Photo, [0, 0, 200], false),
+            sample(0, Kind::Synthetic, [90, 90, 90], false),
+        ];
+        let truth = [1, 0, 0, 0];
+        let plan = AugmentPlan {
+            per_positive: 2,
+            composites_per_positive: 5,
+            negative_composites: 3,
+            ..AugmentPlan::NONE
+        };
+        let views = build(&samples, &truth, &plan, &mut StdRng::seed_from_u64(4));
+        assert_eq!(views.len(), 2 + 5 * 2 + 3);
+        assert!(views[..2].iter().all(|v| v.label == 1 && v.origins == [0]));
+        for pair in views[2..12].chunks(2) {
+            assert_eq!((pair[0].label, pair[1].label), (1, 0));
+            assert_eq!(pair[0].origins[0], 0, "the positive shows Special Week");
+            assert_eq!(pair[1].origins[0], 1, "the twin shows the other character");
+            assert_eq!(pair[0].origins[1], pair[1].origins[1], "same background");
+            assert!(
+                [2, 3].contains(&pair[0].origins[1]),
+                "backgrounds have no character"
+            );
+        }
+        assert!(
+            views[12..]
+                .iter()
+                .all(|v| v.label == 0 && v.origins[0] == 1)
+        );
+        let again = build(&samples, &truth, &plan, &mut StdRng::seed_from_u64(4));
+        assert!(
+            views.iter().zip(&again).all(|(a, b)| a.image == b.image),
+            "seeded"
+        );
+    }
 }
