@@ -509,6 +509,12 @@ fn summary_of(dataset: &Dataset, positive: usize, options: &TrainOptions) -> ser
             "folder": c, "images": counts[i], "groups": groups(i), "special_week": i == positive,
         })).collect::<Vec<_>>(),
         "skipped_files": dataset.skipped.len(),
+        "generated_negatives_included": options.recipe.synthetic_negatives,
+        "images_by_kind": Kind::ALL
+            .into_iter()
+            .map(|kind| (kind.name().to_string(), json!(dataset.samples.iter().filter(|s| s.kind == kind).count())))
+            .filter(|(_, count)| count != &json!(0))
+            .collect::<serde_json::Map<_, _>>(),
         "group_regex": options.group_regex.as_str(),
     })
 }
