@@ -82,85 +82,79 @@ pub fn build(
     if backgrounds.is_empty() {
         return views;
     }
+    let stage = Stage {
+        samples,
+        backgrounds,
+        plan,
+    };
     // Every Special Week scene has a twin: another character pasted alike onto the same
     // frame, as a negative, so the background can never tell the two apart.
     for &character in &positive_cutouts {
         for _ in 0..plan.composites_per_positive {
-            let (background, picture) = frame(samples, &backgrounds, rng);
-            let placement = StdRng::seed_from_u64(rng.random());
-            views.push(scene(
-                samples,
-                (background, &picture),
-                character,
-                1,
-                plan,
-                placement.clone(),
-                rng,
-            ));
+            let frame = stage.frame(rng);
+            views.push(stage.scene(&frame, character, 1, rng));
             if !negative_cutouts.is_empty() {
                 let other = negative_cutouts[rng.random_range(0..negative_cutouts.len())];
-                views.push(scene(
-                    samples,
-                    (background, &picture),
-                    other,
-                    0,
-                    plan,
-                    placement,
-                    rng,
-                ));
+                views.push(stage.scene(&frame, other, 0, rng));
             }
         }
     }
     if !negative_cutouts.is_empty() {
         for _ in 0..plan.negative_composites {
             let character = negative_cutouts[rng.random_range(0..negative_cutouts.len())];
-            let (background, picture) = frame(samples, &backgrounds, rng);
-            let placement = StdRng::seed_from_u64(rng.random());
-            views.push(scene(
-                samples,
-                (background, &picture),
-                character,
-                0,
-                plan,
-                placement,
-                rng,
-            ));
+            let frame = stage.frame(rng);
+            views.push(stage.scene(&frame, character, 0, rng));
         }
     }
     views
 }
 
-/// A random background frame (index and augmented picture).
-fn frame(samples: &[Sample], backgrounds: &[usize], rng: &mut impl Rng) -> (usize, RgbImage) {
-    let background = backgrounds[rng.random_range(0..backgrounds.len())];
-    (background, augment(&samples[background].image, rng))
+/// What scenes are made of: the samples, which of them are backgrounds, and the plan.
+struct Stage<'a> {
+    samples: &'a [Sample],
+    backgrounds: Vec<usize>,
+    plan: &'a AugmentPlan,
 }
 
-/// `samples[character]`'s cut-out pasted onto `frame`, seen through a window around her.
-/// The placement is drawn from `placement`, so two characters pasted with generators in
-/// the same state land alike.
-fn scene(
-    samples: &[Sample],
-    (background, frame): (usize, &RgbImage),
-    character: usize,
-    label: usize,
-    plan: &AugmentPlan,
-    mut placement: StdRng,
-    rng: &mut impl Rng,
-) -> View {
-    let cut = samples[character]
-        .cutout
-        .as_ref()
-        .expect("chosen for its cut-out");
-    let scale = placement.random_range(plan.scale.0..=plan.scale.1);
-    let flip = placement.random_bool(0.5);
-    let (scene, at): (RgbImage, Rect) = composite::paste(frame, cut, scale, flip, &mut placement);
-    let fill = placement.random_range(plan.min_fill..=1.0);
-    let (view, _) = composite::window_around(&scene, at, fill, &mut placement);
-    View {
-        image: degrade(&jitter_only(&view, rng), rng),
-        label,
-        origins: vec![character, background],
+/// One background, augmented, and the seed of where characters land on it.
+struct Frame {
+    background: usize,
+    picture: RgbImage,
+    placement: StdRng,
+}
+
+impl Stage<'_> {
+    /// A random background frame with a fresh placement seed.
+    fn frame(&self, rng: &mut impl Rng) -> Frame {
+        let background = self.backgrounds[rng.random_range(0..self.backgrounds.len())];
+        let picture = augment(&self.samples[background].image, rng);
+        let placement = StdRng::seed_from_u64(rng.random());
+        Frame {
+            background,
+            picture,
+            placement,
+        }
+    }
+
+    /// `samples[character]`'s cut-out pasted onto the frame, seen through a window around
+    /// her. Placement comes from the frame's seed, so two characters land alike.
+    fn scene(&self, frame: &Frame, character: usize, label: usize, rng: &mut impl Rng) -> View {
+        let mut placement = frame.placement.clone();
+        let cut = self.samples[character]
+            .cutout
+            .as_ref()
+            .expect("chosen for its cut-out");
+        let scale = placement.random_range(self.plan.scale.0..=self.plan.scale.1);
+        let flip = placement.random_bool(0.5);
+        let (scene, at): (RgbImage, Rect) =
+            composite::paste(&frame.picture, cut, scale, flip, &mut placement);
+        let fill = placement.random_range(self.plan.min_fill..=1.0);
+        let (view, _) = composite::window_around(&scene, at, fill, &mut placement);
+        View {
+            image: degrade(&jitter_only(&view, rng), rng),
+            label,
+            origins: vec![character, frame.background],
+        }
     }
 }
 
