@@ -187,6 +187,8 @@ pub struct MetaInputs {
     pub dataset: serde_json::Value,
     /// Metrics.
     pub metrics: serde_json::Value,
+    /// The crops searched beyond the whole image (none: no `crops` in `model.json`).
+    pub extra_crops: Vec<classifier::crops::CropBox>,
 }
 
 /// Writes `special_week.onnx` and `model.json` into `out_dir`, reloads the file with tract
@@ -211,7 +213,11 @@ pub fn write_and_verify(
         labels: meta.labels,
         special_week_index: meta.special_week_index,
         threshold: meta.threshold,
-        crops: None,
+        crops: (!meta.extra_crops.is_empty()).then(|| {
+            std::iter::once(classifier::crops::whole())
+                .chain(meta.extra_crops)
+                .collect()
+        }),
         base: meta.base,
         dataset: meta.dataset,
         metrics: meta.metrics,

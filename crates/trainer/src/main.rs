@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use regex::Regex;
 use trainer::features::Pooling;
-use trainer::recipe::RecipeName;
+use trainer::recipe::{CropSet, RecipeName};
 use trainer::train::TrainOptions;
 use trainer::{DEFAULT_GROUP_REGEX, base, classify, train};
 
@@ -91,6 +91,9 @@ struct TrainArgs {
     /// Scenes made from other characters' cut-outs, in all (overrides the recipe's).
     #[arg(long)]
     negative_composites: Option<usize>,
+    /// Crops searched per image (overrides the recipe's).
+    #[arg(long, value_enum)]
+    crops: Option<CropSet>,
     /// Generated blank/noise negatives (overrides the recipe's).
     #[arg(long)]
     synthetic: Option<usize>,
@@ -177,6 +180,7 @@ fn train_options(args: TrainArgs) -> Result<TrainOptions> {
     let mut recipe = args.recipe.recipe(args.seed);
     recipe.size = args.size.unwrap_or(recipe.size);
     recipe.pooling = args.pooling.unwrap_or(recipe.pooling);
+    recipe.crops = args.crops.unwrap_or(recipe.crops);
     recipe.head.epochs = args.epochs.unwrap_or(recipe.head.epochs);
     recipe.augment.per_positive = args.augment.unwrap_or(recipe.augment.per_positive);
     recipe.augment.composites_per_positive = args

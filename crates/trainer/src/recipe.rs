@@ -6,6 +6,34 @@ use crate::features::Pooling;
 use crate::head::{HeadConfig, OptimizerConfig};
 use crate::views::AugmentPlan;
 
+/// Which crops the model looks at (written to `model.json` as `crops`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum CropSet {
+    /// The whole image only (no `crops` in `model.json`).
+    Whole,
+    /// The whole image, the centre half and the four corners at 60 % of each side: a
+    /// character in a quarter of the picture fills most of one crop.
+    Grid,
+}
+
+impl CropSet {
+    /// The extra crops beyond the whole image, as fractions of the image.
+    pub fn extra_boxes(self) -> Vec<classifier::crops::CropBox> {
+        let b = |x, y, w, h| classifier::crops::CropBox { x, y, w, h };
+        match self {
+            Self::Whole => Vec::new(),
+            Self::Grid => vec![
+                b(0.25, 0.25, 0.5, 0.5),
+                b(0.0, 0.0, 0.6, 0.6),
+                b(0.4, 0.0, 0.6, 0.6),
+                b(0.0, 0.4, 0.6, 0.6),
+                b(0.4, 0.4, 0.6, 0.6),
+            ],
+        }
+    }
+}
+
 /// How the data is split for the headline numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -29,6 +57,8 @@ pub struct Recipe {
     pub size: u32,
     /// How block5_pool feeds the head.
     pub pooling: Pooling,
+    /// The crops searched; an image's score is the highest over them.
+    pub crops: CropSet,
     /// Head training settings.
     pub head: HeadConfig,
     /// Extra training pictures: augmented copies and scenes (training only).
@@ -66,6 +96,7 @@ impl RecipeName {
                 name: "original",
                 size: 50,
                 pooling: Pooling::Flatten,
+                crops: CropSet::Whole,
                 head: HeadConfig {
                     optimizer: OptimizerConfig::Sgd {
                         lr: 1e-4,
@@ -90,6 +121,7 @@ impl RecipeName {
                 name: "grouped",
                 size: 96,
                 pooling: Pooling::AvgMax45,
+                crops: CropSet::Whole,
                 head: HeadConfig {
                     optimizer: OptimizerConfig::AdamW {
                         lr: 1e-3,

@@ -52,6 +52,8 @@ struct Features {
     augmented_label: Vec<usize>,
     /// For each extra picture, the originals it was made from.
     augmented_origins: Vec<Vec<usize>>,
+    /// For each original, the rows of its extra crops (none without a crop search).
+    crop_rows: Vec<Vec<Vec<f32>>>,
 }
 
 impl Features {
@@ -208,7 +210,7 @@ fn extract_features(
         cache_dir,
         "base features",
     )?);
-    let augmented = if augmented_inputs.is_empty() {
+    let mut augmented = if augmented_inputs.is_empty() {
         Vec::new()
     } else {
         pool(features::extract(
@@ -220,12 +222,67 @@ fn extract_features(
             "augmented pictures and scenes",
         )?)
     };
+    let mut augmented_label: Vec<usize> = views.iter().map(|v| v.label).collect();
+    let mut augmented_origins: Vec<Vec<usize>> = views.into_iter().map(|v| v.origins).collect();
+    let crop_rows = crop_features(base, dataset, spec, recipe, cache_dir)?;
+    // Crops of other pictures are negatives too: the search must not find her in them.
+    for (i, rows) in crop_rows.iter().enumerate().filter(|(i, _)| truth[*i] == 0) {
+        augmented.extend(rows.iter().cloned());
+        augmented_label.extend(std::iter::repeat_n(0, rows.len()));
+        augmented_origins.extend(std::iter::repeat_n(vec![i], rows.len()));
+    }
     Ok(Features {
         originals,
         augmented,
-        augmented_label: views.iter().map(|v| v.label).collect(),
-        augmented_origins: views.into_iter().map(|v| v.origins).collect(),
+        augmented_label,
+        augmented_origins,
+        crop_rows,
     })
+}
+
+/// Pooled features of every original's extra crops, through the same
+/// [`preprocess::crop_tensor`] the classifier uses.
+fn crop_features(
+    base: &base::Base,
+    dataset: &Dataset,
+    spec: &InputSpec,
+    recipe: &Recipe,
+    cache_dir: &std::path::Path,
+) -> Result<Vec<Vec<Vec<f32>>>> {
+    let boxes = recipe.crops.extra_boxes();
+    if boxes.is_empty() {
+        return Ok(vec![Vec::new(); dataset.samples.len()]);
+    }
+    let inputs: Vec<Vec<f32>> = dataset
+        .samples
+        .iter()
+        .flat_map(|s| {
+            boxes
+                .iter()
+                .map(|b| preprocess::crop_tensor(&s.image, spec, b))
+        })
+        .collect();
+    let maps = features::extract(base, spec, recipe.pooling, &inputs, cache_dir, "crops")?;
+    let rows: Vec<Vec<f32>> = maps
+        .iter()
+        .map(|m| recipe.pooling.apply(m, features::CHANNELS))
+        .collect();
+    Ok(rows.chunks(boxes.len()).map(<[Vec<f32>]>::to_vec).collect())
+}
+
+/// The out-of-fold score of original `i` as the classifier computes it: the highest
+/// P(Special Week) over the whole image and its crops, with that crop's logit margin.
+fn search_score(head: &TrainedHead, features: &Features, i: usize) -> (f32, f32) {
+    let rows: Vec<Vec<f32>> = std::iter::once(features.originals[i].clone())
+        .chain(features.crop_rows[i].iter().cloned())
+        .collect();
+    head.logits(&rows)
+        .into_iter()
+        .zip(head.predict(&rows))
+        .map(|(logits, p)| (p[1], logits[1] - logits[0]))
+        .fold((f32::NEG_INFINITY, 0.0), |best, next| {
+            if next.0 > best.0 { next } else { best }
+        })
 }
 
 /// Out-of-fold numbers per kind of picture, for white-streak characters, and for all
@@ -344,16 +401,10 @@ fn cross_validate(
     let mut per_fold = Vec::with_capacity(k);
     let mut histories = Vec::with_capacity(k);
     for fold in 0..k {
-        let HeldOut {
-            held,
-            held_rows,
-            head,
-            ..
-        } = train_holding_out(features, truth, |i| folds[i] == fold, recipe)?;
-        let fold_scores: Vec<f32> = head.predict(&held_rows).iter().map(|p| p[1]).collect();
-        for ((&i, &s), logits) in held.iter().zip(&fold_scores).zip(head.logits(&held_rows)) {
-            scores[i] = s;
-            margins[i] = logits[1] - logits[0];
+        let HeldOut { held, head, .. } =
+            train_holding_out(features, truth, |i| folds[i] == fold, recipe)?;
+        for &i in &held {
+            (scores[i], margins[i]) = search_score(&head, features, i);
         }
         per_fold.push(held);
         histories.push(head.history);
@@ -465,6 +516,7 @@ fn export_model(
         base: serde_json::to_value(&base.provenance)?,
         dataset: report.dataset.clone(),
         metrics: report.headline(),
+        extra_crops: options.recipe.crops.extra_boxes(),
     };
     export::write_and_verify(&options.out, &onnx, meta, &check_inputs, &expected)
 }
@@ -531,4 +583,44 @@ fn report_skipped(dataset: &Dataset) {
 
 fn as_bool(labels: &[usize]) -> Vec<bool> {
     labels.iter().map(|&l| l == 1).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::head::HIDDEN;
+
+    /// A head whose Special Week margin is 2·x for a single feature x ≥ 0.
+    fn linear_head() -> TrainedHead {
+        let mut w1 = vec![0.0; HIDDEN];
+        w1[0] = 1.0;
+        let mut w2 = vec![0.0; 2 * HIDDEN];
+        w2[0] = -1.0;
+        w2[HIDDEN] = 1.0;
+        TrainedHead {
+            inputs: 1,
+            w1,
+            b1: vec![0.0; HIDDEN],
+            w2,
+            b2: vec![0.0; 2],
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_search_scores_an_image_by_its_most_special_week_crop() {
+        let features = Features {
+            originals: vec![vec![0.1], vec![0.9]],
+            augmented: Vec::new(),
+            augmented_label: Vec::new(),
+            augmented_origins: Vec::new(),
+            crop_rows: vec![vec![vec![0.5], vec![0.3]], Vec::new()],
+        };
+        let head = linear_head();
+        let (p, margin) = search_score(&head, &features, 0);
+        assert!((margin - 1.0).abs() < 1e-6, "the 0.5 crop decides: {margin}");
+        assert!((p - head.predict(&[vec![0.5]])[0][1]).abs() < 1e-6);
+        let (_, whole_only) = search_score(&head, &features, 1);
+        assert!((whole_only - 1.8).abs() < 1e-6, "no crops: the whole image");
+    }
 }
