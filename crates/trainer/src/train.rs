@@ -618,7 +618,10 @@ mod tests {
         };
         let head = linear_head();
         let (p, margin) = search_score(&head, &features, 0);
-        assert!((margin - 1.0).abs() < 1e-6, "the 0.5 crop decides: {margin}");
+        assert!(
+            (margin - 1.0).abs() < 1e-6,
+            "the 0.5 crop decides: {margin}"
+        );
         assert!((p - head.predict(&[vec![0.5]])[0][1]).abs() < 1e-6);
         let (_, whole_only) = search_score(&head, &features, 1);
         assert!((whole_only - 1.8).abs() < 1e-6, "no crops: the whole image");
