@@ -43,11 +43,6 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Class index of every sample.
-    pub fn labels(&self) -> Vec<usize> {
-        self.samples.iter().map(|s| s.class).collect()
-    }
-
     /// Group of every sample.
     pub fn groups(&self) -> Vec<String> {
         self.samples.iter().map(|s| s.group.clone()).collect()
