@@ -20,16 +20,21 @@ pub fn augment(image: &RgbImage, rng: &mut impl Rng) -> RgbImage {
     let x = rng.random_range(0..=width - crop_w);
     let y = rng.random_range(0..=height - crop_h);
     let mut out = imageops::crop_imm(image, x, y, crop_w, crop_h).to_image();
+    flip_and_jitter(&mut out, rng);
+    out
+}
+
+/// Maybe mirrors, then shifts brightness by ±20 and scales contrast by ±15 %, in place.
+pub fn flip_and_jitter(image: &mut RgbImage, rng: &mut impl Rng) {
     if rng.random_bool(0.5) {
-        imageops::flip_horizontal_in_place(&mut out);
+        imageops::flip_horizontal_in_place(image);
     }
     let brightness = rng.random_range(-20.0..=20.0_f32);
     let contrast = rng.random_range(0.85..=1.15_f32);
-    for value in out.iter_mut() {
+    for value in image.iter_mut() {
         let jittered = (f32::from(*value) - 128.0) * contrast + 128.0 + brightness;
         *value = jittered.round().clamp(0.0, 255.0) as u8;
     }
-    out
 }
 
 /// Sometimes blurs (σ 0.4–1.5, one time in three) and sometimes re-encodes as a JPEG of

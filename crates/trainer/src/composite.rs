@@ -57,9 +57,9 @@ pub fn cutout(image: &DynamicImage) -> Option<RgbaImage> {
     Some(cut)
 }
 
-/// Pastes `cutout` (premultiplied, from [`cutout`]) onto a copy of `background`: its longer side becomes `scale` (0..=1) of
-/// the background's shorter side (and never more than fits), at a uniformly random
-/// position, mirrored when `flip`. Returns the scene and where the character is.
+/// Pastes `cutout` (premultiplied, from [`cutout`]) onto a copy of `background`: its
+/// longer side becomes `scale` (0..=1) of the background's shorter side (and never more
+/// than fits), at a uniformly random position, mirrored when `flip`. Returns the scene and where the character is.
 pub fn paste(
     background: &RgbImage,
     cutout: &RgbaImage,

@@ -5,12 +5,12 @@
 //! - other characters cut out and pasted the same way, as negatives, so a scene's
 //!   background is never what tells the two apart.
 
-use image::{RgbImage, imageops};
+use image::RgbImage;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::augment::{augment, degrade};
+use crate::augment::{augment, degrade, flip_and_jitter};
 use crate::composite::{self, Rect};
 use crate::dataset::Sample;
 
@@ -149,29 +149,15 @@ impl Stage<'_> {
         let (scene, at): (RgbImage, Rect) =
             composite::paste(&frame.picture, cut, scale, flip, &mut placement);
         let fill = placement.random_range(self.plan.min_fill..=1.0);
-        let (view, _) = composite::window_around(&scene, at, fill, &mut placement);
+        // No crop: the window is already chosen around the character.
+        let (mut view, _) = composite::window_around(&scene, at, fill, &mut placement);
+        flip_and_jitter(&mut view, rng);
         View {
-            image: degrade(&jitter_only(&view, rng), rng),
+            image: degrade(&view, rng),
             label,
             origins: vec![character, frame.background],
         }
     }
-}
-
-/// Colour jitter without cropping (the window is already chosen around the character).
-fn jitter_only(image: &RgbImage, rng: &mut impl Rng) -> RgbImage {
-    let mut out = image.clone();
-    if rng.random_bool(0.5) {
-        imageops::flip_horizontal_in_place(&mut out);
-    }
-    let brightness = rng.random_range(-20.0..=20.0_f32);
-    let contrast = rng.random_range(0.85..=1.15_f32);
-    for value in out.iter_mut() {
-        *value = ((f32::from(*value) - 128.0) * contrast + 128.0 + brightness)
-            .round()
-            .clamp(0.0, 255.0) as u8;
-    }
-    out
 }
 
 #[cfg(test)]
