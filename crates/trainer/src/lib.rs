@@ -6,6 +6,7 @@ pub mod augment;
 pub mod base;
 pub mod calibrate;
 pub mod classify;
+pub mod collect;
 pub mod composite;
 pub mod dataset;
 pub mod evaluate;

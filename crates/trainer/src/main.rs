@@ -9,7 +9,7 @@ use regex::Regex;
 use trainer::features::Pooling;
 use trainer::recipe::{CropSet, RecipeName};
 use trainer::train::TrainOptions;
-use trainer::{DEFAULT_GROUP_REGEX, base, classify, train};
+use trainer::{DEFAULT_GROUP_REGEX, base, classify, collect, train};
 
 /// Special Week classifier: VGG16 transfer learning from image folders to one ONNX model.
 #[derive(Parser)]
@@ -40,6 +40,9 @@ enum Command {
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
+    /// Add stills of videos (taken with ffmpeg) or image files to a dataset's class folder,
+    /// near-duplicates dropped, with rows in its manifest.csv.
+    Collect(collect::CollectOptions),
 }
 
 #[derive(Subcommand)]
@@ -158,6 +161,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Train(args) => train::run(&train_options(*args)?)?,
+        Command::Collect(options) => println!("{}", collect::run(&options)?),
         Command::Classify {
             model,
             json,
