@@ -24,7 +24,7 @@ enum Command {
     Serve,
     /// Install what is missing, then build the optimised app into dist/.
     Build(web::BuildOptions),
-    /// Install what is missing (Chromium, the Keras exporter's Python venv), then run every
+    /// Install what is missing (Chromium, ffmpeg, the Keras exporter's Python venv), then run every
     /// test: native, Keras parity, and the end-to-end suite in headless Chromium against
     /// release builds at the root and under a sub-path.
     Test,

@@ -1,4 +1,5 @@
-//! Finding and installing the tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt, Chromium.
+//! Finding and installing the tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt, Chromium,
+//! ffmpeg.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,14 +141,23 @@ pub fn ensure_chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver", "fonts-ipafont-gothic"])
+}
+
+/// Installs Debian's `ffmpeg` if it does not run: `special-week collect` takes stills from
+/// videos with it, and its tests make their video with it.
+pub fn ensure_ffmpeg() -> Result<()> {
+    if output_line("ffmpeg", &["-version"]).is_some() {
+        return Ok(());
+    }
+    apt_install(&["ffmpeg"])
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
     run(Command::new("apt-get").arg("update"))?;
-    run(Command::new("apt-get").args([
-        "install",
-        "-y",
-        "chromium",
-        "chromium-driver",
-        "fonts-ipafont-gothic",
-    ]))
+    run(Command::new("apt-get")
+        .args(["install", "-y"])
+        .args(packages))
 }
 
 #[cfg(test)]

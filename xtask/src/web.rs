@@ -69,6 +69,7 @@ pub const SUBPATH: &str = "/specialweek/";
 pub fn test() -> Result<()> {
     tools::ensure_web_tools()?;
     tools::ensure_chromium()?;
+    tools::ensure_ffmpeg()?;
     let keras_models = keras::export_test_models()?;
     run(trunk().args(["build", "--release"]))?;
     report_sizes(&workspace_root().join("dist"))?;
