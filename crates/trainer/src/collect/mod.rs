@@ -23,8 +23,9 @@ use dataset_dir::{DatasetDir, Row};
 use ffmpeg::{Interval, Sampling};
 use hash_index::HashIndex;
 
-/// Default `--max-distance`. In the shared dataset the same art at another size or crop is
-/// at most 9 bits apart, while two different characters' icons in the same frame are 11.
+/// Default `--max-distance`. In the shared dataset most pairs of one portrait at two sizes
+/// are 0–4 bits apart (up to 16 with another facial expression), while two different
+/// characters' icons in the same frame can be as near as 11.
 pub const DEFAULT_MAX_DISTANCE: u32 = 8;
 
 /// Kinds a collected picture may be given (`synthetic` is the trainer's own).
