@@ -1,7 +1,6 @@
-//! The page's end of the classifier worker: starts it, queues requests until it listens,
-//! and hands its answers to a callback.
-
-use std::rc::Rc;
+//! The page's end of the classifier worker: starts it, posts requests and hands its
+//! answers, undecodable answers and crashes to callbacks. It keeps no state of its own:
+//! [`crate::session::Session`] decides what is posted when.
 
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
@@ -15,73 +14,62 @@ use crate::download::describe;
 /// app also works under a sub-path).
 pub const SCRIPT: &str = "./worker_loader.js";
 
-/// A running classifier worker.
+/// A running classifier worker; dropping it terminates the worker.
 pub struct WorkerBridge {
     worker: Worker,
-    /// Requests made before the worker said [`WorkerOutput::Started`].
-    pending: Option<Vec<WorkerInput>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
 impl WorkerBridge {
-    /// Starts the worker. Its answers go to `on_output`; if it cannot start or crashes,
-    /// `on_error` gets a description.
+    /// Starts the worker. Its answers go to `on_output`, answers that cannot be decoded
+    /// to `on_garbled`, and the description of a crash (its `error` event) to `on_crash`.
     pub fn spawn(
         on_output: impl Fn(WorkerOutput) + 'static,
-        on_error: impl Fn(String) + 'static,
+        on_garbled: impl Fn(String) + 'static,
+        on_crash: impl Fn(String) + 'static,
     ) -> Result<Self, String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         let worker = Worker::new_with_options(SCRIPT, &options).map_err(describe)?;
-        let on_error: Rc<dyn Fn(String)> = Rc::new(on_error);
-        let report = on_error.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let bytes = Uint8Array::new(&event.data()).to_vec();
-            match decode::<WorkerOutput>(&bytes) {
+            let decoded = event
+                .data()
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| "the message is not a Uint8Array".to_string())
+                .and_then(|bytes| {
+                    decode::<WorkerOutput>(&bytes.to_vec()).map_err(|e| e.to_string())
+                });
+            match decoded {
                 Ok(output) => on_output(output),
-                Err(error) => report(error.to_string()),
+                Err(detail) => on_garbled(detail),
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_crash = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            on_error(event.message());
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            on_crash(event.message());
         });
-        worker.set_onerror(Some(on_crash.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Self {
             worker,
-            pending: Some(Vec::new()),
             _on_message: on_message,
-            _on_error: on_crash,
+            _on_error: on_error,
         })
     }
 
-    /// Sends a request now, or as soon as the worker listens.
-    pub fn send(&mut self, input: WorkerInput) {
-        match &mut self.pending {
-            Some(pending) => pending.push(input),
-            None => post(&self.worker, &input),
-        }
-    }
-
-    /// Called when the worker says it listens: sends what waited.
-    pub fn started(&mut self) {
-        for input in self.pending.take().unwrap_or_default() {
-            post(&self.worker, &input);
-        }
+    /// Posts one request, handing over the buffer instead of copying it.
+    pub fn post(&self, input: &WorkerInput) {
+        let bytes = Uint8Array::from(encode(input).as_slice());
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        // Posting only fails for values that cannot be cloned; a Uint8Array always can.
+        let _ = self.worker.post_message_with_transfer(&bytes, &transfer);
     }
 }
 
 impl Drop for WorkerBridge {
     fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
         self.worker.terminate();
     }
-}
-
-/// Sends one request, handing over the buffer instead of copying it.
-fn post(worker: &Worker, input: &WorkerInput) {
-    let bytes = Uint8Array::from(encode(input).as_slice());
-    let transfer = js_sys::Array::of1(&bytes.buffer());
-    // Posting only fails for values that cannot be cloned; a Uint8Array always can.
-    let _ = worker.post_message_with_transfer(&bytes, &transfer);
 }

@@ -4,46 +4,8 @@ use yew::prelude::*;
 
 use worker_protocol::{BoxPx, Verdict};
 
-/// Where an image is on its way to an answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Status {
-    /// The file is being read from the device.
-    Reading,
-    /// Read, waiting for the model to finish loading.
-    Queued,
-    /// With the worker.
-    Classifying,
-    /// Answered.
-    Done(Verdict),
-    /// Could not be classified (message in Japanese).
-    Failed(String),
-}
-
-impl Status {
-    /// A stable name for the state, used as `data-state` (for styles and tests).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Reading => "reading",
-            Self::Queued => "queued",
-            Self::Classifying => "classifying",
-            Self::Done(_) => "done",
-            Self::Failed(_) => "error",
-        }
-    }
-}
-
-/// One image the user gave.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Card {
-    /// Unique within the page.
-    pub id: u64,
-    /// The file's name.
-    pub name: String,
-    /// An object URL of the file, for the preview.
-    pub preview: String,
-    /// Its progress.
-    pub status: Status,
-}
+use crate::messages;
+use crate::page_state::{Card, Status};
 
 /// Properties of [`CardView`].
 #[derive(Properties, PartialEq)]
@@ -57,28 +19,34 @@ pub struct CardProps {
 pub fn card_view(props: &CardProps) -> Html {
     let card = &props.card;
     let body = match &card.status {
-        Status::Reading => html! { <p class="status">{ "読み込み中…" }</p> },
-        Status::Queued => {
-            html! { <p class="status">{ "モデルの準備ができしだい判定します…" }</p> }
-        }
-        Status::Classifying => html! { <p class="status">{ "判定中…" }</p> },
         Status::Done(verdict) => verdict_view(verdict),
-        Status::Failed(message) => html! { <p class="error" role="alert">{ message }</p> },
+        Status::Failed(problem) => html! {
+            <p class="error" role="alert"
+                title={messages::card_problem_detail(problem).map(str::to_owned)}>
+                { messages::card_problem(&card.name, problem) }
+            </p>
+        },
+        waiting => html! { <p class="status">{ messages::card_waiting(waiting) }</p> },
     };
-    let preview = match &card.status {
-        Status::Failed(_) => {
+    let preview = match (&card.status, &card.preview) {
+        (Status::Failed(_), _) | (_, None) => {
             html! { <div class="preview preview-missing" aria-hidden="true">{ "?" }</div> }
         }
-        Status::Done(Verdict {
-            best_box: Some(best),
-            ..
-        }) => html! {
+        (
+            Status::Done(Verdict {
+                best_box: Some(best),
+                ..
+            }),
+            Some(url),
+        ) => html! {
             <>
-                <img class="preview boxed" src={card.preview.clone()} alt={card.name.clone()} />
+                <img class="preview boxed" src={url.clone()} alt={card.name.clone()} />
                 { box_view(best) }
             </>
         },
-        _ => html! { <img class="preview" src={card.preview.clone()} alt={card.name.clone()} /> },
+        (_, Some(url)) => {
+            html! { <img class="preview" src={url.clone()} alt={card.name.clone()} /> }
+        }
     };
     html! {
         <article class="card" data-state={card.status.name()} data-name={card.name.clone()}>

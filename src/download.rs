@@ -5,23 +5,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
-/// How much of a download has arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Progress {
-    /// Bytes received so far.
-    pub loaded: u64,
-    /// The size the server announced, if it did.
-    pub total: Option<u64>,
-}
-
-impl Progress {
-    /// Received share of the total, 0..=1, if the total is known.
-    pub fn fraction(&self) -> Option<f64> {
-        self.total
-            .filter(|&t| t > 0)
-            .map(|t| (self.loaded as f64 / t as f64).min(1.0))
-    }
-}
+use crate::page_state::Progress;
+use crate::problem::ModelJsonProblem;
 
 /// Formats a byte count for people: `12.3 MB`, `456 KB`, `789 B`.
 pub fn human_bytes(bytes: u64) -> String {
@@ -106,17 +91,17 @@ async fn start(url: &str) -> Result<Response, String> {
 
 /// The ONNX file name `model.json` gives. The worker checks the rest of the file; the
 /// page only needs to know what to download next.
-pub fn model_file_of(meta_json: &str) -> Result<String, String> {
+pub fn model_file_of(meta_json: &str) -> Result<String, ModelJsonProblem> {
     #[derive(serde::Deserialize)]
     struct Named {
         model_file: String,
     }
-    let named: Named = serde_json::from_str(meta_json).map_err(|e| e.to_string())?;
+    let named: Named = serde_json::from_str(meta_json).map_err(|e| ModelJsonProblem::Invalid {
+        detail: e.to_string(),
+    })?;
     let file = named.model_file;
     if file.is_empty() || file.contains('/') || file.contains('\\') || file.contains(':') {
-        return Err(format!(
-            "model_file「{file}」は同じフォルダーのファイル名ではありません"
-        ));
+        return Err(ModelJsonProblem::NotInFolder { file });
     }
     Ok(file)
 }
@@ -142,11 +127,21 @@ mod tests {
 
     #[test]
     fn model_json_without_a_plain_file_name_is_refused() {
-        assert!(model_file_of("{").is_err());
-        assert!(model_file_of(r#"{"labels": []}"#).is_err());
+        for invalid in ["{", r#"{"labels": []}"#, "<!doctype html>"] {
+            assert!(
+                matches!(
+                    model_file_of(invalid),
+                    Err(ModelJsonProblem::Invalid { .. })
+                ),
+                "{invalid}"
+            );
+        }
         for bad in ["", "../x.onnx", "https://a/b.onnx"] {
             let json = format!(r#"{{"model_file": "{bad}"}}"#);
-            assert!(model_file_of(&json).is_err(), "{bad}");
+            assert_eq!(
+                model_file_of(&json),
+                Err(ModelJsonProblem::NotInFolder { file: bad.into() })
+            );
         }
     }
 
@@ -155,33 +150,5 @@ mod tests {
         assert_eq!(human_bytes(789), "789 B");
         assert_eq!(human_bytes(456_000), "456 KB");
         assert_eq!(human_bytes(58_912_345), "58.9 MB");
-    }
-
-    #[test]
-    fn fraction_needs_a_total() {
-        assert_eq!(
-            Progress {
-                loaded: 5,
-                total: None
-            }
-            .fraction(),
-            None
-        );
-        assert_eq!(
-            Progress {
-                loaded: 5,
-                total: Some(10)
-            }
-            .fraction(),
-            Some(0.5)
-        );
-        assert_eq!(
-            Progress {
-                loaded: 20,
-                total: Some(10)
-            }
-            .fraction(),
-            Some(1.0)
-        );
     }
 }

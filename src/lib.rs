@@ -1,10 +1,12 @@
 //! The Special Week classifier's page.
 //!
-//! The page ([`app`]) gets the model once — downloaded ([`download`]) or from the user's
-//! disk ([`model_source`]) — hands it to the classifier Web Worker through [`bridge`] and
-//! sends it every image the user chooses, drops or pastes. The worker (crate
-//! `special-week-worker`) runs the shared preprocessing and tract model; the page links
-//! no model code, so it loads fast.
+//! The page's logic is [`session`], plain Rust tested natively: it gets the model once —
+//! downloaded ([`download`]) or from the user's disk ([`model_source`]) — hands it to the
+//! classifier Web Worker and sends it every image the user chooses, drops or pastes, and
+//! recovers when the worker stops. [`app`] shows the session and carries out its effects
+//! with the browser (the worker through [`bridge`]); [`messages`] words every state and
+//! [`problem`] for people. The worker (crate `special-week-worker`) runs the shared
+//! preprocessing and tract model; the page links no model code, so it loads fast.
 
 pub mod app;
 pub mod bridge;
@@ -16,3 +18,6 @@ pub mod messages;
 pub mod model_panel;
 pub mod model_source;
 pub mod offline;
+pub mod page_state;
+pub mod problem;
+pub mod session;

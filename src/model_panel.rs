@@ -4,42 +4,11 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::download::{self, Progress};
 use crate::files;
+use crate::messages;
 use crate::model_source::ModelSource;
-
-/// The model's way from the network (or the user's disk) to the worker.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelState {
-    /// Downloading `file`.
-    Downloading {
-        /// The file being downloaded.
-        file: String,
-        /// How far it is.
-        progress: Progress,
-    },
-    /// Arrived; the worker is parsing and optimising it.
-    Preparing,
-    /// Ready to classify.
-    Ready {
-        /// Milliseconds from opening the page until the model was ready.
-        since_page_ms: f64,
-    },
-    /// Could not be downloaded or loaded (message in Japanese).
-    Failed(String),
-}
-
-impl ModelState {
-    /// A stable name for the state, used as `data-state` (for styles and tests).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Downloading { .. } => "downloading",
-            Self::Preparing => "preparing",
-            Self::Ready { .. } => "ready",
-            Self::Failed(_) => "failed",
-        }
-    }
-}
+use crate::page_state::{ModelState, Progress};
+use crate::problem::ModelProblem;
 
 /// Properties of [`ModelPanel`].
 #[derive(Properties, PartialEq)]
@@ -48,8 +17,8 @@ pub struct ModelPanelProps {
     pub state: ModelState,
     /// Which model it is.
     pub source: ModelSource,
-    /// Why the user's own model was not taken (the previous model stays in use).
-    pub own_model_error: Option<String>,
+    /// Why the last model asked for was not taken (the previous model stays in use).
+    pub refused: Option<ModelProblem>,
     /// Try the download again.
     pub on_retry: Callback<()>,
     /// The user chose files for their own model.
@@ -68,19 +37,17 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
     });
     let body = match &props.state {
         ModelState::Downloading { file, progress } => downloading(file, progress),
-        ModelState::Preparing => html! { <><p>{ "モデルを準備中…" }</p><progress /></> },
+        ModelState::Preparing => {
+            html! { <><p>{ messages::MODEL_PREPARING }</p><progress /></> }
+        }
         ModelState::Ready { since_page_ms } => html! {
-            <p>{ format!(
-                "{}の準備ができました（ページを開いてから {:.1} 秒）。",
-                props.source.describe(),
-                since_page_ms / 1000.0
-            ) }</p>
+            <p>{ messages::model_ready(&props.source, *since_page_ms) }</p>
         },
-        ModelState::Failed(message) => html! {
+        ModelState::Failed(problem) => html! {
             <>
-                <p class="error" role="alert">{ message }</p>
+                <p class="error" role="alert">{ messages::model_problem(problem) }</p>
                 <button type="button" class="retry" onclick={on_retry}>
-                    { "もう一度読み込む" }
+                    { messages::RETRY }
                 </button>
             </>
         },
@@ -89,8 +56,10 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
         <section id="model-status" class="model-status" data-state={props.state.name()}
             data-source={matches!(props.source, ModelSource::Local { .. }).then_some("local")}>
             { body }
-            if let Some(message) = &props.own_model_error {
-                <p id="own-model-error" class="error" role="alert">{ message }</p>
+            if let Some(problem) = &props.refused {
+                <p id="own-model-error" class="error" role="alert">
+                    { messages::model_problem(problem) }
+                </p>
             }
             <details class="own-model">
                 <summary>{ "自分のモデルを使う" }</summary>
@@ -106,19 +75,11 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
 }
 
 fn downloading(file: &str, progress: &Progress) -> Html {
-    let amount = match progress.total {
-        Some(total) => format!(
-            "{} / {}",
-            download::human_bytes(progress.loaded),
-            download::human_bytes(total)
-        ),
-        None => download::human_bytes(progress.loaded),
-    };
     let bar = match (progress.fraction(), progress.total) {
         (Some(_), Some(total)) => html! {
             <progress max={total.to_string()} value={progress.loaded.to_string()} />
         },
         _ => html! { <progress /> },
     };
-    html! { <><p>{ format!("モデルをダウンロード中（{file}）… {amount}") }</p>{ bar }</> }
+    html! { <><p>{ messages::model_downloading(file, progress) }</p>{ bar }</> }
 }

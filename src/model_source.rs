@@ -1,6 +1,8 @@
 //! Where the page's model comes from: the bundled directory, a directory the page URL
 //! names (`?model=DIR`), or a `model.json` + `.onnx` pair from the user's own disk.
 
+use crate::problem::{ModelProblem, QueryProblem};
+
 /// The directory of the model shipped with the app, relative to the page.
 pub const BUNDLED_DIR: &str = "model";
 
@@ -19,41 +21,28 @@ pub enum ModelSource {
     },
 }
 
-impl ModelSource {
-    /// How the page names the source (Japanese).
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Served { dir } if dir == BUNDLED_DIR => "同梱のモデル".to_string(),
-            Self::Served { dir } => format!("サーバー上のモデル（{dir}/）"),
-            Self::Local { onnx_name } => {
-                format!("あなたのモデル（{onnx_name}、このタブの中だけで使用）")
-            }
-        }
-    }
-}
-
 /// The model directory for the page's `?model=` value: the bundled one without it, else
 /// the named directory on the same site. Other sites' URLs are refused, so a link cannot
 /// make the page fetch code-like data from elsewhere.
-pub fn served_dir(query_value: Option<&str>) -> Result<String, String> {
+pub fn served_dir(query_value: Option<&str>) -> Result<String, QueryProblem> {
     let Some(value) = query_value else {
         return Ok(BUNDLED_DIR.to_string());
     };
     let dir = value.trim().trim_end_matches('/');
     if dir.is_empty() {
-        return Err("URL の model パラメータが空です。".to_string());
+        return Err(QueryProblem::Empty);
     }
     if dir.contains(':') || dir.starts_with("//") || dir.contains('\\') {
-        return Err(format!(
-            "URL の model パラメータ「{value}」は使えません。このサイトの上のフォルダーを指定してください。"
-        ));
+        return Err(QueryProblem::NotThisSite {
+            value: value.to_string(),
+        });
     }
     Ok(dir.to_string())
 }
 
 /// Which of the chosen file names are the `model.json` and the ONNX file: the indices
 /// of exactly one `.json` and exactly one `.onnx` file.
-pub fn pick_pair(names: &[String]) -> Result<(usize, usize), String> {
+pub fn pick_pair(names: &[String]) -> Result<(usize, usize), ModelProblem> {
     let with = |extension: &str| -> Vec<usize> {
         names
             .iter()
@@ -64,10 +53,9 @@ pub fn pick_pair(names: &[String]) -> Result<(usize, usize), String> {
     };
     match (with(".json").as_slice(), with(".onnx").as_slice()) {
         ([json], [onnx]) if names.len() == 2 => Ok((*json, *onnx)),
-        _ => Err(format!(
-            "自分のモデルを使うには、model.json と .onnx ファイルを 1 つずつ、一緒に選んでください（選ばれたファイル: {}）。",
-            names.join("、")
-        )),
+        _ => Err(ModelProblem::NotAPair {
+            names: names.to_vec(),
+        }),
     }
 }
 
@@ -99,15 +87,14 @@ mod tests {
 
     #[test]
     fn other_sites_and_empty_values_are_refused() {
-        for bad in [
-            "https://evil.example/m",
-            "//evil.example/m",
-            "",
-            " / ",
-            "a\\b",
-        ] {
-            let error = served_dir(Some(bad)).unwrap_err();
-            assert!(error.contains("model パラメータ"), "{bad}: {error}");
+        for empty in ["", " / "] {
+            assert_eq!(served_dir(Some(empty)), Err(QueryProblem::Empty));
+        }
+        for bad in ["https://evil.example/m", "//evil.example/m", "a\\b"] {
+            assert_eq!(
+                served_dir(Some(bad)),
+                Err(QueryProblem::NotThisSite { value: bad.into() })
+            );
         }
     }
 
@@ -124,15 +111,17 @@ mod tests {
     }
 
     #[test]
-    fn anything_else_is_explained() {
+    fn anything_else_is_not_a_pair() {
         for bad in [
             &["m.onnx"][..],
             &["model.json"],
             &["a.onnx", "b.onnx"],
             &["model.json", "m.onnx", "cat.png"],
         ] {
-            let error = pick_pair(&names(bad)).unwrap_err();
-            assert!(error.contains("model.json と .onnx"), "{error}");
+            assert_eq!(
+                pick_pair(&names(bad)),
+                Err(ModelProblem::NotAPair { names: names(bad) })
+            );
         }
     }
 
@@ -140,17 +129,5 @@ mod tests {
     fn drops_with_an_onnx_file_are_models() {
         assert!(is_model_drop(&names(&["model.json", "x.onnx"])));
         assert!(!is_model_drop(&names(&["a.png", "b.jpg"])));
-    }
-
-    #[test]
-    fn sources_are_named_for_people() {
-        let bundled = ModelSource::Served {
-            dir: "model".into(),
-        };
-        assert_eq!(bundled.describe(), "同梱のモデル");
-        let local = ModelSource::Local {
-            onnx_name: "mine.onnx".into(),
-        };
-        assert!(local.describe().contains("mine.onnx"));
     }
 }

@@ -23,8 +23,6 @@ pub enum WorkerInput {
     Classify {
         /// The page's id for the file's result card.
         card: u64,
-        /// The file's name, for messages.
-        name: String,
         /// The file's bytes, in any format the worker may or may not understand.
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
@@ -32,6 +30,9 @@ pub enum WorkerInput {
 }
 
 /// A reply from the worker to the page.
+///
+/// The worker answers requests one at a time, in the order they were posted, so a reply
+/// that names no card or model answers the oldest request still unanswered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerOutput {
     /// The worker's wasm is running and listening; messages may be sent.
@@ -41,18 +42,76 @@ pub enum WorkerOutput {
         /// How long parsing, checking and optimising took, in milliseconds.
         load_ms: f64,
     },
-    /// The model could not be loaded (message for the user, in Japanese).
-    ModelFailed {
-        /// What went wrong.
-        message: String,
-    },
-    /// The outcome for one image: an answer, or a message for the user (in Japanese).
+    /// The model could not be loaded; the model the worker had before (if any) stays.
+    ModelFailed(ModelFailure),
+    /// The outcome for one image: an answer, or why there is none.
     Classified {
         /// The card this answers.
         card: u64,
-        /// The answer or the error message.
-        outcome: Result<Verdict, String>,
+        /// The answer or the failure.
+        outcome: Result<Verdict, Failure>,
     },
+    /// The oldest unanswered request could not be decoded (the page and the worker are
+    /// from different builds). Nothing changed in the worker: a loaded model stays loaded.
+    Garbled {
+        /// The decoder's description, for diagnostics.
+        detail: String,
+    },
+}
+
+/// Why the worker refused a model. The page words it for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelFailure {
+    /// `model.json` is not valid JSON, or has fields missing, unknown or mistyped.
+    MetaInvalid {
+        /// The parser's description.
+        detail: String,
+    },
+    /// `model.json` parses, but its fields contradict each other or are out of range.
+    MetaInconsistent {
+        /// Which fields and why.
+        detail: String,
+    },
+    /// The ONNX bytes are not the file `model.json` describes.
+    Checksum {
+        /// The sha256 `model.json` expects.
+        expected: String,
+        /// The sha256 of the bytes given.
+        actual: String,
+    },
+    /// The ONNX graph could not be parsed, typed or planned.
+    Onnx {
+        /// tract's description.
+        detail: String,
+    },
+}
+
+/// Why one image got no verdict. The page words it for people, with the file's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Failure {
+    /// The file has no bytes at all.
+    Empty,
+    /// The bytes are not in an image format the worker can decode.
+    Unsupported,
+    /// The image has more pixels than the worker accepts.
+    TooLarge {
+        /// Width and height in pixels, when the decoder got that far.
+        size: Option<(u32, u32)>,
+        /// The limit in megapixels.
+        limit_mp: u64,
+    },
+    /// The format was recognised but the data is corrupt or truncated.
+    Corrupt {
+        /// The decoder's description.
+        detail: String,
+    },
+    /// The model failed to run on the image or returned something unexpected.
+    ModelRun {
+        /// What went wrong.
+        detail: String,
+    },
+    /// The image arrived before any model was loaded.
+    NoModel,
 }
 
 /// The model's answer for one image, ready to show.
@@ -117,7 +176,6 @@ mod tests {
             },
             WorkerInput::Classify {
                 card: 42,
-                name: "スペちゃん.png".into(),
                 bytes: vec![137, 80, 78, 71],
             },
         ];
@@ -131,8 +189,15 @@ mod tests {
         let outputs = [
             WorkerOutput::Started,
             WorkerOutput::ModelReady { load_ms: 12.5 },
-            WorkerOutput::ModelFailed {
-                message: "モデルを読み込めませんでした".into(),
+            WorkerOutput::ModelFailed(ModelFailure::Checksum {
+                expected: "ab".into(),
+                actual: "cd".into(),
+            }),
+            WorkerOutput::ModelFailed(ModelFailure::MetaInvalid {
+                detail: "EOF".into(),
+            }),
+            WorkerOutput::Garbled {
+                detail: "unexpected end".into(),
             },
             WorkerOutput::Classified {
                 card: 3,
@@ -163,7 +228,14 @@ mod tests {
             },
             WorkerOutput::Classified {
                 card: 4,
-                outcome: Err("「a.txt」は対応していない形式です。".into()),
+                outcome: Err(Failure::Unsupported),
+            },
+            WorkerOutput::Classified {
+                card: 6,
+                outcome: Err(Failure::TooLarge {
+                    size: Some((9000, 8000)),
+                    limit_mp: 64,
+                }),
             },
         ];
         for output in outputs {
@@ -175,7 +247,6 @@ mod tests {
     fn bytes_are_sent_compactly() {
         let input = WorkerInput::Classify {
             card: 1,
-            name: String::new(),
             bytes: vec![7; 1000],
         };
         assert!(

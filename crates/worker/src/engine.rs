@@ -4,8 +4,8 @@ use classifier::crops::PixelBox;
 use classifier::model::answer_ja;
 use classifier::{Classifier, ModelMeta, Prediction};
 
-use crate::messages;
-use worker_protocol::{BoxPx, Verdict, WorkerInput, WorkerOutput};
+use crate::failures;
+use worker_protocol::{BoxPx, Failure, ModelFailure, Verdict, WorkerInput, WorkerOutput};
 
 /// Holds the loaded model (once) and answers [`WorkerInput`]s.
 #[derive(Debug, Default)]
@@ -26,13 +26,13 @@ impl Engine {
                             load_ms: now_ms() - start,
                         }
                     }
-                    Err(message) => WorkerOutput::ModelFailed { message },
+                    Err(failure) => WorkerOutput::ModelFailed(failure),
                 }
             }
-            WorkerInput::Classify { card, name, bytes } => {
+            WorkerInput::Classify { card, bytes } => {
                 let outcome = match &self.classifier {
-                    None => Err(messages::model_not_loaded(&name)),
-                    Some(classifier) => classify(classifier, &name, &bytes, now_ms),
+                    None => Err(Failure::NoModel),
+                    Some(classifier) => classify(classifier, &bytes, now_ms),
                 };
                 WorkerOutput::Classified { card, outcome }
             }
@@ -40,21 +40,20 @@ impl Engine {
     }
 }
 
-fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, String> {
-    let meta = ModelMeta::from_json(meta_json).map_err(|e| messages::model_error(&e.into()))?;
-    Classifier::load(onnx, meta).map_err(|e| messages::model_error(&e))
+fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, ModelFailure> {
+    let meta = ModelMeta::from_json(meta_json).map_err(|e| failures::of_model(&e.into()))?;
+    Classifier::load(onnx, meta).map_err(|e| failures::of_model(&e))
 }
 
 fn classify(
     classifier: &Classifier,
-    name: &str,
     bytes: &[u8],
     now_ms: impl Fn() -> f64,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, Failure> {
     let start = now_ms();
     let prediction = classifier
         .classify(bytes)
-        .map_err(|e| messages::classify_error(name, &e))?;
+        .map_err(|e| failures::of_classify(&e))?;
     Ok(Verdict {
         answer: answer_ja(classifier.meta(), &prediction),
         is_special_week: prediction.is_special_week,
@@ -121,34 +120,31 @@ mod tests {
     }
 
     #[test]
-    fn images_before_the_model_get_a_message() {
+    fn images_before_the_model_fail_as_no_model() {
         let mut engine = Engine::default();
         let input = WorkerInput::Classify {
             card: 7,
-            name: "a.png".into(),
             bytes: vec![1, 2],
         };
-        match engine.handle(input, clock) {
+        assert_eq!(
+            engine.handle(input, clock),
             WorkerOutput::Classified {
                 card: 7,
-                outcome: Err(message),
-            } => {
-                assert!(message.contains("「a.png」"), "{message}");
+                outcome: Err(Failure::NoModel)
             }
-            other => panic!("unexpected {other:?}"),
-        }
+        );
     }
 
     #[test]
-    fn a_broken_model_json_fails_to_load() {
+    fn a_broken_model_json_fails_to_load_as_invalid_meta() {
         let mut engine = Engine::default();
         let input = WorkerInput::LoadModel {
             meta_json: "{".into(),
             onnx: vec![],
         };
         match engine.handle(input, clock) {
-            WorkerOutput::ModelFailed { message } => {
-                assert!(message.contains("モデル"), "{message}")
+            WorkerOutput::ModelFailed(ModelFailure::MetaInvalid { detail }) => {
+                assert!(!detail.is_empty())
             }
             other => panic!("unexpected {other:?}"),
         }

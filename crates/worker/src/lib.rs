@@ -1,10 +1,11 @@
 //! The classifier Web Worker: receives the model once, then one image per message.
 //!
 //! [`engine`] does the work (the shared `classifier` crate's preprocessing and tract
-//! model) and is plain Rust, tested natively; [`messages`] words its errors in Japanese
-//! for the page; `scope` (wasm only) connects it to the worker's `onmessage`.
+//! model) and is plain Rust, tested natively; [`failures`] turns the classifier's errors
+//! into the protocol's failure kinds (the page words them); `scope` (wasm only) connects
+//! the engine to the worker's `onmessage`.
 
 pub mod engine;
-pub mod messages;
+pub mod failures;
 #[cfg(target_arch = "wasm32")]
 pub mod scope;

@@ -14,12 +14,9 @@ pub fn listen() {
     let mut engine = Engine::default();
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let bytes = Uint8Array::new(&event.data()).to_vec();
-        let output = match decode::<WorkerInput>(&bytes) {
+        let output = match request_of(&event) {
             Ok(input) => engine.handle(input, now_ms),
-            Err(error) => WorkerOutput::ModelFailed {
-                message: crate::messages::garbled_request(&error.to_string()),
-            },
+            Err(detail) => WorkerOutput::Garbled { detail },
         };
         post(&reply_scope, &output);
     });
@@ -27,6 +24,16 @@ pub fn listen() {
     // The handler lives as long as the worker.
     on_message.forget();
     post(&scope, &WorkerOutput::Started);
+}
+
+/// The request a message carries, or why it carries none.
+fn request_of(event: &MessageEvent) -> Result<WorkerInput, String> {
+    let bytes = event
+        .data()
+        .dyn_into::<Uint8Array>()
+        .map_err(|_| "the message is not a Uint8Array".to_string())?
+        .to_vec();
+    decode::<WorkerInput>(&bytes).map_err(|error| error.to_string())
 }
 
 /// Sends one message to the page, handing over the buffer instead of copying it.

@@ -1,0 +1,726 @@
+//! Every transition of the page, natively: files are `&'static str` handles.
+
+use worker_protocol::{Failure, ModelFailure, Verdict};
+
+use super::*;
+
+type Effects = Vec<Effect<&'static str>>;
+
+fn clock() -> f64 {
+    1500.0
+}
+
+fn bundled_files() -> ModelFiles {
+    ModelFiles {
+        meta_json: "{\"bundled\": true}".into(),
+        onnx: vec![1, 2, 3],
+    }
+}
+
+fn own_files() -> ModelFiles {
+    ModelFiles {
+        meta_json: "{\"own\": true}".into(),
+        onnx: vec![9, 9],
+    }
+}
+
+fn load(files: &ModelFiles) -> Effect<&'static str> {
+    Effect::Post(WorkerInput::LoadModel {
+        meta_json: files.meta_json.clone(),
+        onnx: files.onnx.clone(),
+    })
+}
+
+fn classify(card: u64, bytes: &[u8]) -> Effect<&'static str> {
+    Effect::Post(WorkerInput::Classify {
+        card,
+        bytes: bytes.to_vec(),
+    })
+}
+
+fn verdict(p: f32) -> Verdict {
+    Verdict {
+        answer: "これは スペシャルウィーク です".into(),
+        is_special_week: true,
+        p_special_week: p,
+        infer_ms: 12.0,
+        best_box: None,
+    }
+}
+
+fn said(output: WorkerOutput) -> Event<&'static str> {
+    Event::WorkerOutput(output)
+}
+
+fn ready() -> Event<&'static str> {
+    said(WorkerOutput::ModelReady { load_ms: 5.0 })
+}
+
+fn arrived(ticket: u64, files: ModelFiles) -> Event<&'static str> {
+    Event::ModelFilesArrived {
+        ticket,
+        result: Ok(files),
+    }
+}
+
+fn chosen(names: &[&'static str]) -> Event<&'static str> {
+    Event::FilesChosen(
+        names
+            .iter()
+            .map(|name| Chosen {
+                name: name.to_string(),
+                preview: Some(format!("blob:{name}")),
+                file: *name,
+            })
+            .collect(),
+    )
+}
+
+fn read(card: u64, bytes: &[u8]) -> Event<&'static str> {
+    Event::FileRead {
+        card,
+        result: Ok(bytes.to_vec()),
+    }
+}
+
+fn status(session: &Session, card: u64) -> &Status {
+    &session
+        .cards()
+        .iter()
+        .find(|c| c.id == card)
+        .expect("the card")
+        .status
+}
+
+fn problem(session: &Session, card: u64) -> &CardProblem {
+    match status(session, card) {
+        Status::Failed(problem) => problem,
+        other => panic!("card {card} is {other:?}, not failed"),
+    }
+}
+
+/// A page whose bundled model is loaded, with a listening worker.
+fn ready_page() -> Session {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle::<&str>(arrived(1, bundled_files()));
+    session.handle::<&str>(ready());
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    session
+}
+
+/// Chooses one file on `session` and reads it as `bytes`; gives the card's id and the
+/// effects of the read.
+fn give_image(session: &mut Session, name: &'static str, bytes: &[u8]) -> (u64, Effects) {
+    let effects = session.handle(chosen(&[name]));
+    let Some(Effect::ReadFile { card, .. }) = effects.first() else {
+        panic!("no read for {name}: {effects:?}");
+    };
+    let card = *card;
+    (card, session.handle(read(card, bytes)))
+}
+
+#[test]
+fn the_page_starts_a_worker_and_downloads_the_bundled_model() {
+    let (session, effects): (Session, Effects) = Session::start(None, clock);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::SpawnWorker,
+            Effect::Download {
+                dir: "model".into(),
+                ticket: 1
+            }
+        ]
+    );
+    assert_eq!(session.model().name(), "downloading");
+    assert!(session.cards().is_empty());
+}
+
+#[test]
+fn a_query_names_the_model_directory() {
+    let (session, effects): (Session, Effects) = Session::start(Some("models/keras/"), clock);
+    assert_eq!(
+        effects[1],
+        Effect::Download {
+            dir: "models/keras".into(),
+            ticket: 1
+        }
+    );
+    assert_eq!(
+        session.source(),
+        &ModelSource::Served {
+            dir: "models/keras".into()
+        }
+    );
+}
+
+#[test]
+fn a_foreign_query_downloads_nothing_and_retry_loads_the_bundled_model() {
+    let (mut session, effects): (Session, Effects) =
+        Session::start(Some("https://evil.example/m"), clock);
+    assert_eq!(effects, vec![Effect::SpawnWorker]);
+    assert!(matches!(
+        session.model(),
+        ModelState::Failed(ModelProblem::Query(_))
+    ));
+    let effects = session.handle::<&str>(Event::Retry);
+    assert_eq!(
+        effects,
+        vec![Effect::Download {
+            dir: "model".into(),
+            ticket: 1
+        }]
+    );
+}
+
+#[test]
+fn download_progress_shows_until_the_files_arrive() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let progress = Progress {
+        loaded: 10,
+        total: Some(100),
+    };
+    session.handle::<&str>(Event::DownloadProgress {
+        ticket: 1,
+        file: "special_week.onnx".into(),
+        progress,
+    });
+    assert_eq!(
+        session.model(),
+        &ModelState::Downloading {
+            file: "special_week.onnx".into(),
+            progress
+        }
+    );
+    session.handle::<&str>(arrived(1, bundled_files()));
+    assert_eq!(session.model(), &ModelState::Preparing);
+}
+
+#[test]
+fn the_model_waits_until_the_worker_listens() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    assert_eq!(
+        session.handle::<&str>(arrived(1, bundled_files())),
+        vec![],
+        "nothing is posted before the worker listens"
+    );
+    assert_eq!(
+        session.handle::<&str>(said(WorkerOutput::Started)),
+        vec![load(&bundled_files())]
+    );
+    session.handle::<&str>(ready());
+    assert_eq!(
+        session.model(),
+        &ModelState::Ready {
+            since_page_ms: 1500.0
+        }
+    );
+}
+
+#[test]
+fn files_chosen_before_the_model_is_ready_wait_and_then_go_in_order() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let effects = session.handle(chosen(&["a.png", "b.png"]));
+    assert_eq!(
+        effects,
+        vec![
+            Effect::ReadFile {
+                card: 0,
+                file: "a.png"
+            },
+            Effect::ReadFile {
+                card: 1,
+                file: "b.png"
+            }
+        ]
+    );
+    let names: Vec<&str> = session.cards().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["b.png", "a.png"], "newest first");
+    assert_eq!(status(&session, 0), &Status::Reading);
+    // b is read first; both wait for the model.
+    assert_eq!(session.handle::<&str>(read(1, b"b")), vec![]);
+    assert_eq!(session.handle::<&str>(read(0, b"a")), vec![]);
+    assert_eq!(status(&session, 0), &Status::Queued);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    assert_eq!(
+        session.handle::<&str>(arrived(1, bundled_files())),
+        vec![load(&bundled_files())],
+        "the model goes before the images that wait for it"
+    );
+    assert_eq!(status(&session, 1), &Status::Queued);
+    assert_eq!(
+        session.handle::<&str>(ready()),
+        vec![classify(1, b"b"), classify(0, b"a")]
+    );
+    assert_eq!(status(&session, 1), &Status::Classifying);
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: 0,
+        outcome: Ok(verdict(0.9)),
+    }));
+    assert_eq!(status(&session, 0), &Status::Done(verdict(0.9)));
+    assert_eq!(status(&session, 1), &Status::Classifying);
+}
+
+#[test]
+fn an_image_given_to_a_ready_page_goes_at_once() {
+    let mut session = ready_page();
+    let (card, effects) = give_image(&mut session, "a.png", b"png");
+    assert_eq!(effects, vec![classify(card, b"png")]);
+    assert_eq!(status(&session, card), &Status::Classifying);
+}
+
+#[test]
+fn an_unreadable_file_fails_its_card_and_revokes_its_preview() {
+    let mut session = ready_page();
+    session.handle(chosen(&["a.png"]));
+    let effects = session.handle::<&str>(Event::FileRead {
+        card: 0,
+        result: Err("NotReadableError".into()),
+    });
+    assert_eq!(effects, vec![Effect::RevokePreview("blob:a.png".into())]);
+    assert_eq!(
+        problem(&session, 0),
+        &CardProblem::Unreadable {
+            detail: "NotReadableError".into()
+        }
+    );
+    assert_eq!(session.previews().count(), 0);
+}
+
+#[test]
+fn the_worker_s_failure_kind_reaches_the_card() {
+    let mut session = ready_page();
+    let (card, _) = give_image(&mut session, "notes.txt", b"hello");
+    let effects = session.handle::<&str>(said(WorkerOutput::Classified {
+        card,
+        outcome: Err(Failure::Unsupported),
+    }));
+    assert_eq!(
+        effects,
+        vec![Effect::RevokePreview("blob:notes.txt".into())]
+    );
+    assert_eq!(
+        problem(&session, card),
+        &CardProblem::Worker(Failure::Unsupported)
+    );
+}
+
+#[test]
+fn a_done_card_keeps_its_preview_until_the_page_goes() {
+    let mut session = ready_page();
+    let (card, _) = give_image(&mut session, "a.png", b"png");
+    let effects = session.handle::<&str>(said(WorkerOutput::Classified {
+        card,
+        outcome: Ok(verdict(0.2)),
+    }));
+    assert_eq!(effects, vec![]);
+    assert_eq!(session.previews().collect::<Vec<_>>(), ["blob:a.png"]);
+}
+
+#[test]
+fn answers_for_cards_never_posted_are_ignored() {
+    let mut session = ready_page();
+    session.handle(chosen(&["a.png"]));
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: 0,
+        outcome: Ok(verdict(0.5)),
+    }));
+    assert_eq!(status(&session, 0), &Status::Reading);
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: 77,
+        outcome: Ok(verdict(0.5)),
+    }));
+    assert_eq!(session.cards().len(), 1);
+}
+
+#[test]
+fn a_crash_fails_the_cards_with_the_worker_and_keeps_the_others_waiting() {
+    let mut session = ready_page();
+    let (sent, _) = give_image(&mut session, "sent.png", b"1");
+    let effects = session.handle::<&str>(Event::WorkerCrashed("RuntimeError: unreachable".into()));
+    assert_eq!(
+        effects,
+        vec![
+            Effect::StopWorker,
+            Effect::RevokePreview("blob:sent.png".into())
+        ]
+    );
+    assert_eq!(problem(&session, sent), &CardProblem::WorkerStopped);
+    assert_eq!(
+        session.model(),
+        &ModelState::Failed(ModelProblem::WorkerStopped {
+            detail: "RuntimeError: unreachable".into()
+        })
+    );
+    let (later, effects) = give_image(&mut session, "later.png", b"2");
+    assert_eq!(effects, vec![], "nothing is posted to a stopped worker");
+    assert_eq!(status(&session, later), &Status::Queued);
+    // The dead worker's last words are ignored.
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: sent,
+        outcome: Ok(verdict(0.5)),
+    }));
+    assert_eq!(problem(&session, sent), &CardProblem::WorkerStopped);
+}
+
+#[test]
+fn crash_then_retry_restarts_the_worker_resends_the_model_and_classifies() {
+    let mut session = ready_page();
+    give_image(&mut session, "sent.png", b"1");
+    session.handle::<&str>(Event::WorkerCrashed("killed".into()));
+    let (waiting, _) = give_image(&mut session, "waiting.png", b"2");
+    assert_eq!(
+        session.handle::<&str>(Event::Retry),
+        vec![Effect::SpawnWorker],
+        "the model the old worker had is sent again, without downloading it"
+    );
+    assert_eq!(session.model(), &ModelState::Preparing);
+    assert_eq!(
+        session.handle::<&str>(said(WorkerOutput::Started)),
+        vec![load(&bundled_files())]
+    );
+    assert_eq!(
+        session.handle::<&str>(ready()),
+        vec![classify(waiting, b"2")]
+    );
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: waiting,
+        outcome: Ok(verdict(0.7)),
+    }));
+    assert_eq!(status(&session, waiting), &Status::Done(verdict(0.7)));
+    let (fresh, effects) = give_image(&mut session, "fresh.png", b"3");
+    assert_eq!(effects, vec![classify(fresh, b"3")]);
+}
+
+#[test]
+fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle::<&str>(arrived(1, bundled_files()));
+    let effects = session.handle::<&str>(Event::WorkerCrashed("out of memory".into()));
+    assert_eq!(effects, vec![Effect::StopWorker]);
+    assert_eq!(
+        session.handle::<&str>(Event::Retry),
+        vec![
+            Effect::SpawnWorker,
+            Effect::Download {
+                dir: "model".into(),
+                ticket: 2
+            }
+        ]
+    );
+    // The first download's late progress is ignored.
+    session.handle::<&str>(Event::DownloadProgress {
+        ticket: 1,
+        file: "old.onnx".into(),
+        progress: Progress::default(),
+    });
+    assert_eq!(
+        session.model(),
+        &ModelState::Downloading {
+            file: "model.json".into(),
+            progress: Progress::default()
+        }
+    );
+}
+
+#[test]
+fn a_worker_that_cannot_start_is_spawned_again_on_retry() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(Event::WorkerSpawnFailed("SecurityError".into()));
+    assert_eq!(
+        session.model(),
+        &ModelState::Failed(ModelProblem::WorkerWontStart {
+            detail: "SecurityError".into()
+        })
+    );
+    let effects = session.handle::<&str>(Event::Retry);
+    assert_eq!(effects[0], Effect::SpawnWorker);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    assert_eq!(
+        session.handle::<&str>(arrived(2, bundled_files())),
+        vec![load(&bundled_files())]
+    );
+}
+
+#[test]
+fn a_failed_download_is_tried_again_on_retry() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    let problem = ModelProblem::Download {
+        url: "model/model.json".into(),
+        detail: "HTTP 503".into(),
+    };
+    session.handle::<&str>(Event::ModelFilesArrived {
+        ticket: 1,
+        result: Err(problem.clone()),
+    });
+    assert_eq!(session.model(), &ModelState::Failed(problem));
+    assert_eq!(
+        session.handle::<&str>(Event::Retry),
+        vec![Effect::Download {
+            dir: "model".into(),
+            ticket: 2
+        }],
+        "the worker is fine: it is not restarted"
+    );
+}
+
+#[test]
+fn retry_does_nothing_unless_the_model_failed() {
+    let mut session = ready_page();
+    assert_eq!(session.handle::<&str>(Event::Retry), vec![]);
+}
+
+#[test]
+fn a_garbled_image_request_fails_that_card_only_and_keeps_the_model() {
+    let mut session = ready_page();
+    let (first, _) = give_image(&mut session, "first.png", b"1");
+    let (second, _) = give_image(&mut session, "second.png", b"2");
+    session.handle::<&str>(said(WorkerOutput::Garbled {
+        detail: "unexpected end of input".into(),
+    }));
+    assert_eq!(
+        problem(&session, first),
+        &CardProblem::VersionMismatch {
+            detail: "unexpected end of input".into()
+        }
+    );
+    assert_eq!(status(&session, second), &Status::Classifying);
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card: second,
+        outcome: Ok(verdict(0.1)),
+    }));
+    assert_eq!(status(&session, second), &Status::Done(verdict(0.1)));
+}
+
+#[test]
+fn a_garbled_model_request_keeps_the_loaded_model_in_use() {
+    let mut session = ready_page();
+    session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    session.handle::<&str>(arrived(2, own_files()));
+    session.handle::<&str>(said(WorkerOutput::Garbled {
+        detail: "bad tag".into(),
+    }));
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    assert_eq!(
+        session.source(),
+        &ModelSource::Served {
+            dir: "model".into()
+        }
+    );
+    assert_eq!(
+        session.refused(),
+        Some(&ModelProblem::VersionMismatch {
+            detail: "bad tag".into()
+        })
+    );
+}
+
+#[test]
+fn an_answer_the_page_cannot_decode_fails_the_oldest_request() {
+    let mut session = ready_page();
+    let (card, _) = give_image(&mut session, "a.png", b"1");
+    session.handle::<&str>(Event::WorkerGarbled("invalid value: 9".into()));
+    assert_eq!(
+        problem(&session, card),
+        &CardProblem::VersionMismatch {
+            detail: "invalid value: 9".into()
+        }
+    );
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+}
+
+#[test]
+fn an_undecodable_greeting_stops_the_worker() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let effects = session.handle::<&str>(Event::WorkerGarbled("not bytes".into()));
+    assert_eq!(effects, vec![Effect::StopWorker]);
+    assert_eq!(
+        session.model(),
+        &ModelState::Failed(ModelProblem::VersionMismatch {
+            detail: "not bytes".into()
+        })
+    );
+}
+
+#[test]
+fn an_own_model_replaces_the_bundled_one() {
+    let mut session = ready_page();
+    let effects = session.handle(Event::OwnModelChosen(vec![
+        ("mine.onnx".into(), "onnx"),
+        ("model.json".into(), "json"),
+    ]));
+    assert_eq!(
+        effects,
+        vec![Effect::ReadModelFiles {
+            json: "json",
+            onnx: "onnx",
+            ticket: 2
+        }]
+    );
+    assert_eq!(session.model(), &ModelState::Preparing);
+    let (card, effects) = give_image(&mut session, "a.png", b"1");
+    assert_eq!(effects, vec![], "images wait while the new model loads");
+    assert_eq!(
+        session.handle::<&str>(arrived(2, own_files())),
+        vec![load(&own_files())]
+    );
+    assert_eq!(session.handle::<&str>(ready()), vec![classify(card, b"1")]);
+    assert_eq!(
+        session.source(),
+        &ModelSource::Local {
+            onnx_name: "mine.onnx".into()
+        }
+    );
+    assert_eq!(session.refused(), None);
+    // A crash now re-sends the own model, not the bundled one.
+    session.handle::<&str>(Event::WorkerCrashed("boom".into()));
+    session.handle::<&str>(Event::Retry);
+    assert_eq!(
+        session.handle::<&str>(said(WorkerOutput::Started)),
+        vec![load(&own_files())]
+    );
+}
+
+#[test]
+fn a_refused_own_model_keeps_the_bundled_one_in_use() {
+    let mut session = ready_page();
+    session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    let (card, _) = give_image(&mut session, "a.png", b"1");
+    session.handle::<&str>(arrived(2, own_files()));
+    let failure = ModelFailure::Onnx {
+        detail: "bad graph".into(),
+    };
+    let effects = session.handle::<&str>(said(WorkerOutput::ModelFailed(failure.clone())));
+    assert_eq!(effects, vec![classify(card, b"1")]);
+    assert_eq!(
+        session.model(),
+        &ModelState::Ready {
+            since_page_ms: 1500.0
+        }
+    );
+    assert_eq!(
+        session.source(),
+        &ModelSource::Served {
+            dir: "model".into()
+        }
+    );
+    assert_eq!(session.refused(), Some(&ModelProblem::Refused(failure)));
+}
+
+#[test]
+fn an_unreadable_own_model_keeps_the_bundled_one_in_use() {
+    let mut session = ready_page();
+    session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    let problem = ModelProblem::NotText {
+        name: "model.json".into(),
+    };
+    session.handle::<&str>(Event::ModelFilesArrived {
+        ticket: 2,
+        result: Err(problem.clone()),
+    });
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    assert_eq!(session.refused(), Some(&problem));
+}
+
+#[test]
+fn a_refused_model_with_nothing_to_fall_back_on_fails() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle::<&str>(arrived(1, bundled_files()));
+    let failure = ModelFailure::Checksum {
+        expected: "aa".into(),
+        actual: "bb".into(),
+    };
+    session.handle::<&str>(said(WorkerOutput::ModelFailed(failure.clone())));
+    assert_eq!(
+        session.model(),
+        &ModelState::Failed(ModelProblem::Refused(failure))
+    );
+}
+
+#[test]
+fn an_own_model_that_is_not_a_pair_is_explained_and_changes_nothing() {
+    let mut session = ready_page();
+    let effects = session.handle(Event::OwnModelChosen(vec![("a.onnx".into(), "a")]));
+    assert_eq!(effects, vec![]);
+    assert!(matches!(session.model(), ModelState::Ready { .. }));
+    assert_eq!(
+        session.refused(),
+        Some(&ModelProblem::NotAPair {
+            names: vec!["a.onnx".into()]
+        })
+    );
+}
+
+#[test]
+fn an_own_model_chosen_during_the_download_wins_over_it() {
+    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    assert_eq!(
+        session.handle::<&str>(arrived(1, bundled_files())),
+        vec![],
+        "the superseded download is dropped"
+    );
+    assert_eq!(
+        session.handle::<&str>(arrived(2, own_files())),
+        vec![load(&own_files())]
+    );
+}
+
+#[test]
+fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
+    let mut session = ready_page();
+    session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    session.handle::<&str>(arrived(2, own_files()));
+    session.handle::<&str>(Event::WorkerCrashed("RuntimeError: unreachable".into()));
+    assert_eq!(
+        session.source(),
+        &ModelSource::Served {
+            dir: "model".into()
+        },
+        "the model that may have stopped the worker is not sent again"
+    );
+    session.handle::<&str>(Event::Retry);
+    assert_eq!(
+        session.handle::<&str>(said(WorkerOutput::Started)),
+        vec![load(&bundled_files())]
+    );
+}
+
+#[test]
+fn an_own_model_chosen_after_a_crash_restarts_the_worker() {
+    let mut session = ready_page();
+    session.handle::<&str>(Event::WorkerCrashed("boom".into()));
+    let effects = session.handle(Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ]));
+    assert_eq!(effects[0], Effect::SpawnWorker);
+    assert_eq!(session.model(), &ModelState::Preparing);
+    session.handle::<&str>(said(WorkerOutput::Started));
+    assert_eq!(
+        session.handle::<&str>(arrived(2, own_files())),
+        vec![load(&own_files())]
+    );
+}
