@@ -2,6 +2,9 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    // A panic is written to the console before the wasm traps; the page sees the trap as
+    // the worker's `error` event and offers a restart.
+    console_error_panic_hook::set_once();
     special_week_worker::scope::listen();
 }
 
