@@ -9,6 +9,7 @@
 //! shared preprocessing and model).
 
 mod browser;
+mod crash;
 #[path = "../common/fixtures.rs"]
 mod fixtures;
 mod keras;
