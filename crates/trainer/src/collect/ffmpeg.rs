@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 /// How stills are taken from a video.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sampling {
-    /// One still every interval, from the start.
+    /// One still every interval from the start: the frame shown at that time.
     Every(Interval),
     /// The first frame and every frame whose scene-change score (0..1) exceeds this.
     Scene(f64),
@@ -21,7 +21,11 @@ impl Sampling {
     /// The ffmpeg video filter that picks the stills.
     fn filter(self) -> String {
         match self {
-            Self::Every(interval) => format!("fps=1000000/{}", interval.0.as_micros()),
+            // `round=up`: the still for time t is the last frame at or before t (the
+            // default, `near`, takes the last one before t + interval/2).
+            Self::Every(interval) => {
+                format!("fps=fps=1000000/{}:round=up", interval.0.as_micros())
+            }
             Self::Scene(threshold) => format!("select='eq(n,0)+gt(scene,{threshold})'"),
         }
     }
@@ -138,7 +142,7 @@ mod tests {
     #[test]
     fn builds_ffmpeg_filters() {
         let every = Sampling::Every("0.25s".parse().unwrap());
-        assert_eq!(every.filter(), "fps=1000000/250000");
+        assert_eq!(every.filter(), "fps=fps=1000000/250000:round=up");
         assert_eq!(
             Sampling::Scene(0.3).filter(),
             "select='eq(n,0)+gt(scene,0.3)'"
