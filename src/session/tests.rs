@@ -76,6 +76,14 @@ fn chosen(names: &[&'static str]) -> Event<&'static str> {
     )
 }
 
+/// The user chooses `model.json` and `mine.onnx` for their own model.
+fn own_model_chosen() -> Event<&'static str> {
+    Event::OwnModelChosen(vec![
+        ("model.json".into(), "json"),
+        ("mine.onnx".into(), "onnx"),
+    ])
+}
+
 fn read(card: u64, bytes: &[u8]) -> Event<&'static str> {
     Event::FileRead {
         card,
@@ -500,10 +508,7 @@ fn a_garbled_image_request_fails_that_card_only_and_keeps_the_model() {
 #[test]
 fn a_garbled_model_request_keeps_the_loaded_model_in_use() {
     let mut session = ready_page();
-    session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    session.handle(own_model_chosen());
     session.handle::<&str>(arrived(2, own_files()));
     session.handle::<&str>(said(WorkerOutput::Garbled {
         detail: "bad tag".into(),
@@ -592,10 +597,7 @@ fn an_own_model_replaces_the_bundled_one() {
 #[test]
 fn a_refused_own_model_keeps_the_bundled_one_in_use() {
     let mut session = ready_page();
-    session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    session.handle(own_model_chosen());
     let (card, _) = give_image(&mut session, "a.png", b"1");
     session.handle::<&str>(arrived(2, own_files()));
     let failure = ModelFailure::Onnx {
@@ -621,10 +623,7 @@ fn a_refused_own_model_keeps_the_bundled_one_in_use() {
 #[test]
 fn an_unreadable_own_model_keeps_the_bundled_one_in_use() {
     let mut session = ready_page();
-    session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    session.handle(own_model_chosen());
     let problem = ModelProblem::NotText {
         name: "model.json".into(),
     };
@@ -670,10 +669,7 @@ fn an_own_model_that_is_not_a_pair_is_explained_and_changes_nothing() {
 fn an_own_model_chosen_during_the_download_wins_over_it() {
     let (mut session, _): (Session, Effects) = Session::start(None, clock);
     session.handle::<&str>(said(WorkerOutput::Started));
-    session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    session.handle(own_model_chosen());
     assert_eq!(
         session.handle::<&str>(arrived(1, bundled_files())),
         vec![],
@@ -688,10 +684,7 @@ fn an_own_model_chosen_during_the_download_wins_over_it() {
 #[test]
 fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
     let mut session = ready_page();
-    session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    session.handle(own_model_chosen());
     session.handle::<&str>(arrived(2, own_files()));
     session.handle::<&str>(Event::WorkerCrashed("RuntimeError: unreachable".into()));
     assert_eq!(
@@ -712,10 +705,7 @@ fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
 fn an_own_model_chosen_after_a_crash_restarts_the_worker() {
     let mut session = ready_page();
     session.handle::<&str>(Event::WorkerCrashed("boom".into()));
-    let effects = session.handle(Event::OwnModelChosen(vec![
-        ("model.json".into(), "json"),
-        ("mine.onnx".into(), "onnx"),
-    ]));
+    let effects = session.handle(own_model_chosen());
     assert_eq!(effects[0], Effect::SpawnWorker);
     assert_eq!(session.model(), &ModelState::Preparing);
     session.handle::<&str>(said(WorkerOutput::Started));

@@ -76,30 +76,17 @@ mod tests {
 
     #[test]
     fn too_large_keeps_the_size_only_when_known() {
-        let known = PreprocessError::TooLarge {
-            width: 9000,
-            height: 8000,
-            limit_mp: 64,
-        };
-        assert_eq!(
-            of_classify(&ClassifyError::Image(known)),
-            Failure::TooLarge {
-                size: Some((9000, 8000)),
-                limit_mp: 64
-            }
-        );
-        let unknown = PreprocessError::TooLarge {
-            width: 0,
-            height: 0,
-            limit_mp: 64,
-        };
-        assert_eq!(
-            of_classify(&ClassifyError::Image(unknown)),
-            Failure::TooLarge {
-                size: None,
-                limit_mp: 64
-            }
-        );
+        for ((width, height), size) in [((9000, 8000), Some((9000, 8000))), ((0, 0), None)] {
+            let error = PreprocessError::TooLarge {
+                width,
+                height,
+                limit_mp: 64,
+            };
+            assert_eq!(
+                of_classify(&ClassifyError::Image(error)),
+                Failure::TooLarge { size, limit_mp: 64 }
+            );
+        }
     }
 
     #[test]
