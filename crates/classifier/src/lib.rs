@@ -13,6 +13,6 @@ pub mod pooling;
 pub mod preprocess;
 pub mod runtime;
 
-pub use meta::ModelMeta;
+pub use meta::{ModelMeta, ResizeFilter};
 pub use model::{Classifier, ModelError, Prediction};
-pub use preprocess::{PreprocessError, ResizeFilter};
+pub use preprocess::PreprocessError;

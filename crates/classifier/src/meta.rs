@@ -7,7 +7,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crops::{self, CropBox};
-use crate::preprocess::ResizeFilter;
 
 /// The contents of `model.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,4 +239,18 @@ impl InputSpec {
             Layout::Nchw => [batch, 3, side, side],
         }
     }
+}
+
+/// The resampling filter used to resize images to the model's input size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResizeFilter {
+    /// Nearest neighbour (what Keras `load_img` uses by default).
+    Nearest,
+    /// Linear interpolation whose support widens when downscaling (area-aware bilinear).
+    Triangle,
+    /// Catmull-Rom cubic.
+    CatmullRom,
+    /// Lanczos with window 3.
+    Lanczos3,
 }

@@ -9,10 +9,9 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, RgbaImage, imageops};
-use serde::{Deserialize, Serialize};
 
 use crate::crops::CropBox;
-use crate::meta::{ChannelOrder, InputSpec, Layout};
+use crate::meta::{ChannelOrder, InputSpec, Layout, ResizeFilter};
 
 /// The largest image accepted, in pixels (64 megapixels).
 pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
@@ -41,28 +40,13 @@ pub enum PreprocessError {
     Corrupt(String),
 }
 
-/// The resampling filter used to resize images to the model's input size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResizeFilter {
-    /// Nearest neighbour (what Keras `load_img` uses by default).
-    Nearest,
-    /// Linear interpolation whose support widens when downscaling (area-aware bilinear).
-    Triangle,
-    /// Catmull-Rom cubic.
-    CatmullRom,
-    /// Lanczos with window 3.
-    Lanczos3,
-}
-
-impl ResizeFilter {
-    fn filter_type(self) -> imageops::FilterType {
-        match self {
-            Self::Nearest => imageops::FilterType::Nearest,
-            Self::Triangle => imageops::FilterType::Triangle,
-            Self::CatmullRom => imageops::FilterType::CatmullRom,
-            Self::Lanczos3 => imageops::FilterType::Lanczos3,
-        }
+/// The image crate's filter for `filter`.
+fn filter_type(filter: ResizeFilter) -> imageops::FilterType {
+    match filter {
+        ResizeFilter::Nearest => imageops::FilterType::Nearest,
+        ResizeFilter::Triangle => imageops::FilterType::Triangle,
+        ResizeFilter::CatmullRom => imageops::FilterType::CatmullRom,
+        ResizeFilter::Lanczos3 => imageops::FilterType::Lanczos3,
     }
 }
 
@@ -139,7 +123,7 @@ pub fn resize(image: &RgbImage, spec: &InputSpec) -> RgbImage {
         image,
         spec.size,
         spec.size,
-        spec.resize_filter.filter_type(),
+        filter_type(spec.resize_filter),
     )
 }
 
