@@ -156,9 +156,9 @@ impl App {
             match effect {
                 Effect::SpawnWorker => self.spawn_worker(ctx),
                 Effect::StopWorker => self.bridge = None,
-                Effect::Post(input) => {
+                Effect::Post(request) => {
                     if let Some(bridge) = &self.bridge {
-                        bridge.post(&input);
+                        bridge.post(request.wire());
                     }
                 }
                 Effect::Download { dir, ticket } => download_model(ctx, dir, ticket),

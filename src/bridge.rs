@@ -6,7 +6,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
-use worker_protocol::{WorkerInput, WorkerOutput, decode, encode};
+use worker_protocol::{WorkerInputRef, WorkerOutput, decode, encode};
 
 use crate::download::describe;
 
@@ -58,8 +58,8 @@ impl WorkerBridge {
     }
 
     /// Posts one request, handing over the buffer instead of copying it.
-    pub fn post(&self, input: &WorkerInput) {
-        let bytes = Uint8Array::from(encode(input).as_slice());
+    pub fn post(&self, input: WorkerInputRef<'_>) {
+        let bytes = Uint8Array::from(encode(&input).as_slice());
         let transfer = js_sys::Array::of1(&bytes.buffer());
         // Posting only fails for values that cannot be cloned; a Uint8Array always can.
         let _ = self.worker.post_message_with_transfer(&bytes, &transfer);

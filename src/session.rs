@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use worker_protocol::{WorkerInput, WorkerOutput};
+use worker_protocol::{WorkerInputRef, WorkerOutput};
 
 use crate::model_source::{self, BUNDLED_DIR, ModelSource};
 use crate::page_state::{Card, ModelState, Progress, Status};
@@ -29,6 +29,34 @@ pub struct ModelFiles {
     pub meta_json: String,
     /// The ONNX file it names.
     pub onnx: Vec<u8>,
+}
+
+/// A request for the worker, as [`Effect::Post`] hands it over. The model's files are
+/// shared with the session (which keeps them to send again), not copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Load a model.
+    LoadModel(Rc<ModelFiles>),
+    /// Classify one image file.
+    Classify {
+        /// The file's card.
+        card: u64,
+        /// The file's bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Request {
+    /// The request as the worker receives it.
+    pub fn wire(&self) -> WorkerInputRef<'_> {
+        match self {
+            Self::LoadModel(files) => WorkerInputRef::LoadModel {
+                meta_json: &files.meta_json,
+                onnx: &files.onnx,
+            },
+            Self::Classify { card, bytes } => WorkerInputRef::Classify { card: *card, bytes },
+        }
+    }
 }
 
 /// A file the user gave, with the page's handle `F` for reading it (a `web_sys::File` on
@@ -96,7 +124,7 @@ pub enum Effect<F> {
     /// Stop the worker (it crashed; nothing it says now counts).
     StopWorker,
     /// Post a request to the worker.
-    Post(WorkerInput),
+    Post(Request),
     /// Download `model.json` from `dir` and the ONNX file it names; report with
     /// [`Event::DownloadProgress`] and [`Event::ModelFilesArrived`] under `ticket`.
     Download {
@@ -544,14 +572,11 @@ impl Session {
             match job {
                 Job::Model { files, posted, .. } => {
                     *posted = true;
-                    effects.push(Effect::Post(WorkerInput::LoadModel {
-                        meta_json: files.meta_json.clone(),
-                        onnx: files.onnx.clone(),
-                    }));
+                    effects.push(Effect::Post(Request::LoadModel(files.clone())));
                 }
                 Job::Image { card, bytes } if ready => {
                     let bytes = bytes.take().unwrap_or_default();
-                    effects.push(Effect::Post(WorkerInput::Classify { card: *card, bytes }));
+                    effects.push(Effect::Post(Request::Classify { card: *card, bytes }));
                     classifying.push(*card);
                 }
                 Job::Image { .. } => break,

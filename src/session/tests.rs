@@ -25,14 +25,11 @@ fn own_files() -> ModelFiles {
 }
 
 fn load(files: &ModelFiles) -> Effect<&'static str> {
-    Effect::Post(WorkerInput::LoadModel {
-        meta_json: files.meta_json.clone(),
-        onnx: files.onnx.clone(),
-    })
+    Effect::Post(Request::LoadModel(Rc::new(files.clone())))
 }
 
 fn classify(card: u64, bytes: &[u8]) -> Effect<&'static str> {
-    Effect::Post(WorkerInput::Classify {
+    Effect::Post(Request::Classify {
         card,
         bytes: bytes.to_vec(),
     })
@@ -126,6 +123,29 @@ fn give_image(session: &mut Session, name: &'static str, bytes: &[u8]) -> (u64, 
     };
     let card = *card;
     (card, session.handle(read(card, bytes)))
+}
+
+#[test]
+fn requests_go_to_the_worker_as_their_wire_form() {
+    let files = bundled_files();
+    assert_eq!(
+        Request::LoadModel(Rc::new(files.clone())).wire(),
+        WorkerInputRef::LoadModel {
+            meta_json: &files.meta_json,
+            onnx: &files.onnx
+        }
+    );
+    let request = Request::Classify {
+        card: 4,
+        bytes: vec![7],
+    };
+    assert_eq!(
+        request.wire(),
+        WorkerInputRef::Classify {
+            card: 4,
+            bytes: &[7]
+        }
+    );
 }
 
 #[test]

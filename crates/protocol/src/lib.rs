@@ -29,6 +29,29 @@ pub enum WorkerInput {
     },
 }
 
+/// A [`WorkerInput`] that borrows its text and bytes, so the page can encode a request
+/// without copying a 60 MB model first. Its wire format is [`WorkerInput`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename = "WorkerInput")]
+pub enum WorkerInputRef<'a> {
+    /// [`WorkerInput::LoadModel`].
+    LoadModel {
+        /// The text of `model.json`.
+        meta_json: &'a str,
+        /// The ONNX file `model.json` names.
+        #[serde(with = "serde_bytes")]
+        onnx: &'a [u8],
+    },
+    /// [`WorkerInput::Classify`].
+    Classify {
+        /// The page's id for the file's result card.
+        card: u64,
+        /// The file's bytes.
+        #[serde(with = "serde_bytes")]
+        bytes: &'a [u8],
+    },
+}
+
 /// A reply from the worker to the page.
 ///
 /// The worker answers requests one at a time, in the order they were posted, so a reply
@@ -182,6 +205,33 @@ mod tests {
         for input in inputs {
             assert_eq!(decode::<WorkerInput>(&encode(&input)).unwrap(), input);
         }
+    }
+
+    #[test]
+    fn borrowed_inputs_decode_as_inputs() {
+        let onnx = [0, 1, 2, 255];
+        assert_eq!(
+            decode::<WorkerInput>(&encode(&WorkerInputRef::LoadModel {
+                meta_json: "{}",
+                onnx: &onnx,
+            }))
+            .unwrap(),
+            WorkerInput::LoadModel {
+                meta_json: "{}".into(),
+                onnx: onnx.to_vec(),
+            }
+        );
+        assert_eq!(
+            decode::<WorkerInput>(&encode(&WorkerInputRef::Classify {
+                card: 9,
+                bytes: &onnx,
+            }))
+            .unwrap(),
+            WorkerInput::Classify {
+                card: 9,
+                bytes: onnx.to_vec(),
+            }
+        );
     }
 
     #[test]
