@@ -1,10 +1,11 @@
 //! Finding and installing the tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt, Chromium,
-//! ffmpeg.
+//! ffmpeg, pinned Python venvs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
 /// The Trunk release that builds with this toolchain (0.22 needs a newer rustc).
 pub const TRUNK_VERSION: &str = "0.21.14";
@@ -151,6 +152,35 @@ pub fn ensure_ffmpeg() -> Result<()> {
         return Ok(());
     }
     apt_install(&["ffmpeg"])
+}
+
+/// The Python of the virtual environment `venv` (relative to the workspace root) with the
+/// exact pins of `requirements` installed: created with `python3 -m venv` when missing,
+/// and reinstalled only when the requirements file changes (its sha256 is kept in the venv).
+pub fn pinned_venv(venv: &str, requirements: &str) -> Result<PathBuf> {
+    let root = workspace_root();
+    let venv = root.join(venv);
+    let python = venv.join("bin").join("python");
+    let pins = std::fs::read(root.join(requirements))
+        .with_context(|| format!("reading {requirements}"))?;
+    let wanted: String = Sha256::digest(&pins)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let stamp = venv.join("requirements.sha256");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+            .context("creating a Python venv (Debian: apt-get install python3-venv)")?;
+    }
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-r"])
+        .arg(root.join(requirements)))
+    .with_context(|| format!("installing {requirements}"))?;
+    std::fs::write(&stamp, wanted)?;
+    Ok(python)
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {
