@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::bridge::WorkerBridge;
 use crate::card::CardView;
-use crate::download;
+use crate::download::{self, FetchFailure};
 use crate::files;
 use crate::layout::{Footer, Header, Intro};
 use crate::model_panel::ModelPanel;
@@ -205,6 +205,7 @@ fn chosen_images(chosen: Vec<File>) -> Msg {
         .into_iter()
         .map(|file| Chosen {
             name: file.name(),
+            size: file.size() as u64,
             preview: Url::create_object_url_with_blob(&file).ok(),
             file,
         })
@@ -251,29 +252,33 @@ async fn fetch_model_files(
     on_progress: impl Fn(String, Progress) + 'static,
 ) -> Result<ModelFiles, ModelProblem> {
     let meta_url = format!("{dir}/model.json");
-    let meta_json =
-        download::fetch_text(&meta_url)
-            .await
-            .map_err(|detail| ModelProblem::Download {
-                url: meta_url.clone(),
-                detail,
-            })?;
-    let model_file = download::model_file_of(&meta_json).map_err(|detail: ModelJsonProblem| {
-        ModelProblem::ModelJson {
+    let meta_json = download::fetch_text(&meta_url)
+        .await
+        .map_err(|failure| download_problem(&meta_url, failure))?;
+    let model_file = download::model_file_of(&meta_json).map_err(|detail| match detail {
+        ModelJsonProblem::Html => ModelProblem::NotFound {
+            url: meta_url.clone(),
+        },
+        detail => ModelProblem::ModelJson {
             url: meta_url.clone(),
             detail,
-        }
+        },
     })?;
     let onnx_url = format!("{dir}/{model_file}");
     let onnx = download::fetch_bytes(&onnx_url, move |progress| {
         on_progress(model_file.clone(), progress)
     })
     .await
-    .map_err(|detail| ModelProblem::Download {
-        url: onnx_url.clone(),
-        detail,
-    })?;
+    .map_err(|failure| download_problem(&onnx_url, failure))?;
     Ok(ModelFiles { meta_json, onnx })
+}
+
+fn download_problem(url: &str, failure: FetchFailure) -> ModelProblem {
+    let url = url.to_string();
+    match failure {
+        FetchFailure::NotFound => ModelProblem::NotFound { url },
+        FetchFailure::Failed(detail) => ModelProblem::Download { url, detail },
+    }
 }
 
 /// Turns pasted images into cards.

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use worker_protocol::{BoxPx, Verdict};
+use worker_protocol::{BoxPx, Decoder, Verdict};
 
 use crate::messages;
 use crate::page_state::{Card, Status};
@@ -49,13 +49,22 @@ pub fn card_view(props: &CardProps) -> Html {
         }
     };
     html! {
-        <article class="card" data-state={card.status.name()} data-name={card.name.clone()}>
+        <article class="card" data-state={card.status.name()} data-name={card.name.clone()}
+            data-problem={problem_kind(&card.status)}>
             <div class="preview-frame">{ preview }</div>
             <div class="card-body">
                 <p class="file-name">{ &card.name }</p>
                 { body }
             </div>
         </article>
+    }
+}
+
+/// The card's problem kind for `data-problem`, when it has one.
+fn problem_kind(status: &Status) -> Option<&'static str> {
+    match status {
+        Status::Failed(problem) => Some(problem.kind()),
+        _ => None,
     }
 }
 
@@ -72,27 +81,43 @@ fn verdict_view(verdict: &Verdict) -> Html {
             <div class="bar" role="progressbar" aria-label="スペシャルウィークである確率"
                 aria-valuemin="0" aria-valuemax="100" aria-valuenow={format!("{percent:.1}")}
                 data-p={verdict.p_special_week.to_string()}>
-                <div class="bar-fill" style={format!("width: {percent:.1}%")}></div>
+                <svg class="bar-fill" viewBox="0 0 100 10" preserveAspectRatio="none"
+                    aria-hidden="true">
+                    <rect width={format!("{percent:.1}")} height="10" />
+                </svg>
             </div>
             <p class="detail">
                 { format!("スペシャルウィークである確率 {percent:.1}%") }
                 <span class="infer-ms" data-ms={format!("{:.1}", verdict.infer_ms)}>
                     { format!(" ・ 判定 {:.0} ms", verdict.infer_ms) }
                 </span>
+                <span class="decoder" data-decoder={decoder_name(verdict.decoder)}>
+                    { format!(" ・ {}", messages::decoder(verdict.decoder)) }
+                </span>
             </p>
         </>
     }
 }
 
+/// A stable name for the decoder, used as `data-decoder` (for tests).
+fn decoder_name(decoder: Decoder) -> &'static str {
+    match decoder {
+        Decoder::Builtin => "builtin",
+        Decoder::Browser => "browser",
+    }
+}
+
 /// The outline of the crop that decided, over the preview (shown whole, `object-fit:
-/// contain`, when there is a box).
+/// contain`, when there is a box): an SVG in percentages of the frame, so no inline style
+/// is needed under the page's Content-Security-Policy.
 fn box_view(best: &BoxPx) -> Html {
     let [left, top, width, height] = contained_box_percent(best);
     html! {
-        <div class="best-box" aria-hidden="true"
-            data-box={format!("{},{},{},{}", best.x, best.y, best.w, best.h)}
-            style={format!("left: {left:.3}%; top: {top:.3}%; width: {width:.3}%; height: {height:.3}%")}>
-        </div>
+        <svg class="best-box" viewBox="0 0 100 100" preserveAspectRatio="none"
+            aria-hidden="true" data-box={format!("{},{},{},{}", best.x, best.y, best.w, best.h)}>
+            <rect x={format!("{left:.3}")} y={format!("{top:.3}")}
+                width={format!("{width:.3}")} height={format!("{height:.3}")} />
+        </svg>
     }
 }
 

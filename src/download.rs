@@ -21,21 +21,39 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Why a download failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// The server has no such file (HTTP 404).
+    NotFound,
+    /// Any other failure: the browser's or the server's description.
+    Failed(String),
+}
+
+impl From<String> for FetchFailure {
+    fn from(detail: String) -> Self {
+        Self::Failed(detail)
+    }
+}
+
 /// Without a known total, progress is reported every this many bytes.
 const REPORT_EVERY: u64 = 512 * 1024;
 
 /// Fetches `url` as text.
-pub async fn fetch_text(url: &str) -> Result<String, String> {
+pub async fn fetch_text(url: &str) -> Result<String, FetchFailure> {
     let response = start(url).await?;
     let text = JsFuture::from(response.text().map_err(describe)?)
         .await
         .map_err(describe)?;
     text.as_string()
-        .ok_or_else(|| "the response is not text".to_string())
+        .ok_or_else(|| FetchFailure::Failed("the response is not text".to_string()))
 }
 
 /// Fetches `url` as bytes, calling `on_progress` about every percent as chunks arrive.
-pub async fn fetch_bytes(url: &str, on_progress: impl Fn(Progress)) -> Result<Vec<u8>, String> {
+pub async fn fetch_bytes(
+    url: &str,
+    on_progress: impl Fn(Progress),
+) -> Result<Vec<u8>, FetchFailure> {
     let response = start(url).await?;
     let total = response
         .headers()
@@ -45,7 +63,7 @@ pub async fn fetch_bytes(url: &str, on_progress: impl Fn(Progress)) -> Result<Ve
         .and_then(|length| length.parse().ok());
     let body = response
         .body()
-        .ok_or_else(|| "the response has no body".to_string())?;
+        .ok_or_else(|| FetchFailure::Failed("the response has no body".to_string()))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     on_progress(Progress { loaded: 0, total });
@@ -72,20 +90,19 @@ pub async fn fetch_bytes(url: &str, on_progress: impl Fn(Progress)) -> Result<Ve
     Ok(bytes)
 }
 
-async fn start(url: &str) -> Result<Response, String> {
+async fn start(url: &str) -> Result<Response, FetchFailure> {
     let window = web_sys::window().ok_or_else(|| "no window".to_string())?;
     let response: Response = JsFuture::from(window.fetch_with_str(url))
         .await
         .map_err(describe)?
         .unchecked_into();
-    if response.ok() {
-        Ok(response)
-    } else {
-        Err(format!(
-            "HTTP {} {}",
-            response.status(),
+    match response.status() {
+        _ if response.ok() => Ok(response),
+        404 => Err(FetchFailure::NotFound),
+        status => Err(FetchFailure::Failed(format!(
+            "HTTP {status} {}",
             response.status_text()
-        ))
+        ))),
     }
 }
 
@@ -95,6 +112,9 @@ pub fn model_file_of(meta_json: &str) -> Result<String, ModelJsonProblem> {
     #[derive(serde::Deserialize)]
     struct Named {
         model_file: String,
+    }
+    if meta_json.trim_start().starts_with('<') {
+        return Err(ModelJsonProblem::Html);
     }
     let named: Named = serde_json::from_str(meta_json).map_err(|e| ModelJsonProblem::Invalid {
         detail: e.to_string(),
@@ -127,7 +147,12 @@ mod tests {
 
     #[test]
     fn model_json_without_a_plain_file_name_is_refused() {
-        for invalid in ["{", r#"{"labels": []}"#, "<!doctype html>"] {
+        assert_eq!(
+            model_file_of("\n<!doctype html><title>Page</title>"),
+            Err(ModelJsonProblem::Html),
+            "a host that answers a missing file with its page"
+        );
+        for invalid in ["{", r#"{"labels": []}"#, "[1, 2]"] {
             assert!(
                 matches!(
                     model_file_of(invalid),

@@ -3,7 +3,7 @@
 //! these functions. (The fixed text of the layout, the drop zone, the own-model control
 //! and the offline indicator is still in those views.)
 
-use worker_protocol::{Failure, ModelFailure};
+use worker_protocol::{Decoder, Failure, ModelFailure, NothingToJudge};
 
 use crate::download::human_bytes;
 use crate::model_source::{BUNDLED_DIR, ModelSource};
@@ -14,6 +14,11 @@ use crate::problem::{CardProblem, ModelJsonProblem, ModelProblem, QueryProblem};
 pub fn card_problem(name: &str, problem: &CardProblem) -> String {
     match problem {
         CardProblem::Unreadable { detail } => unreadable_file(name, detail),
+        CardProblem::FileTooLarge { bytes, limit } => format!(
+            "「{name}」はファイルが大きすぎます（{}）。{} までのファイルを選んでください。",
+            human_bytes(*bytes),
+            human_bytes(*limit)
+        ),
         CardProblem::Worker(failure) => image_failure(name, failure),
         CardProblem::WorkerStopped => format!(
             "「{name}」の判定中に、判定用のワーカーが止まりました。\
@@ -34,7 +39,9 @@ pub fn card_problem_detail(problem: &CardProblem) -> Option<&str> {
         | CardProblem::Worker(Failure::Corrupt { detail } | Failure::ModelRun { detail }) => {
             Some(detail)
         }
-        CardProblem::Worker(_) | CardProblem::WorkerStopped => None,
+        CardProblem::Worker(_) | CardProblem::WorkerStopped | CardProblem::FileTooLarge { .. } => {
+            None
+        }
     }
 }
 
@@ -42,30 +49,79 @@ fn image_failure(name: &str, failure: &Failure) -> String {
     match failure {
         Failure::Empty => format!("「{name}」は空のファイルです。画像ファイルを選んでください。"),
         Failure::Unsupported => format!(
-            "「{name}」は対応していない形式です。PNG・JPEG・GIF・WebP・BMP の画像を選んでください。"
+            "「{name}」は対応していない形式です。PNG・JPEG・GIF・WebP・BMP の画像\
+             （ブラウザが読めれば AVIF なども）を選んでください。"
         ),
         Failure::TooLarge {
             size: Some((width, height)),
-            limit_mp,
+            limit_pixels,
         } => format!(
-            "「{name}」は大きすぎます（{width}×{height} ピクセル）。\
-             {limit_mp} メガピクセルまでの画像を選んでください。"
+            "「{name}」は大きすぎます（{width}×{height} ピクセル）。{}までの画像を選んでください。",
+            pixel_limit(*limit_pixels)
         ),
         Failure::TooLarge {
             size: None,
-            limit_mp,
+            limit_pixels,
         } => format!(
-            "「{name}」は大きすぎて読み込めません。{limit_mp} メガピクセルまでの画像を選んでください。"
+            "「{name}」は大きすぎて読み込めません。{}までの画像を選んでください。",
+            pixel_limit(*limit_pixels)
         ),
-        Failure::Corrupt { .. } => {
-            format!("「{name}」は壊れているか、途中で切れている画像です。")
-        }
+        Failure::Truncated => format!(
+            "「{name}」は画像が途中で切れています。元のファイルをもう一度保存するか、別の画像を選んでください。"
+        ),
+        Failure::Corrupt { .. } => format!("「{name}」は画像のデータが壊れています。"),
+        Failure::NothingToJudge(why) => nothing_to_judge(name, why),
         Failure::ModelRun { detail } => {
             format!("「{name}」の判定中にモデルでエラーが起きました（{detail}）。")
         }
         Failure::NoModel => {
             format!("「{name}」を判定できません。モデルがまだ読み込まれていません。")
         }
+    }
+}
+
+fn nothing_to_judge(name: &str, why: &NothingToJudge) -> String {
+    match why {
+        NothingToJudge::TooSmall {
+            width,
+            height,
+            min_side,
+        } => format!(
+            "「{name}」は小さすぎて、判定できる絵がありません（{width}×{height} ピクセル）。\
+             縦横とも {min_side} ピクセル以上の画像を選んでください。"
+        ),
+        NothingToJudge::Transparent => {
+            format!("「{name}」は全体が透明で、判定できる絵がありません。")
+        }
+        NothingToJudge::FlatColour => {
+            format!("「{name}」は一色だけの画像で、判定できる絵がありません。")
+        }
+    }
+}
+
+/// The pixel limit for people: `64,000,000 ピクセル（8000×8000）` when it is a square.
+fn pixel_limit(pixels: u64) -> String {
+    let digits = pixels.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let side = pixels.isqrt();
+    if side * side == pixels {
+        format!("{grouped} ピクセル（{side}×{side}）")
+    } else {
+        format!("{grouped} ピクセル")
+    }
+}
+
+/// Which decoder made the pixels, for the card.
+pub fn decoder(decoder: Decoder) -> &'static str {
+    match decoder {
+        Decoder::Builtin => "内蔵のデコーダーで読み込み",
+        Decoder::Browser => "ブラウザのデコーダーで読み込み",
     }
 }
 
@@ -76,18 +132,23 @@ pub fn model_problem(problem: &ModelProblem) -> String {
         ModelProblem::Query(QueryProblem::NotThisSite { value }) => format!(
             "URL の model パラメータ「{value}」は使えません。このサイトの上のフォルダーを指定してください。"
         ),
+        ModelProblem::NotFound { url } => format!(
+            "モデルが見つかりません（{url} がありません）。フォルダーの名前を確かめてください。"
+        ),
         ModelProblem::Download { url, detail } => {
             format!("モデル（{url}）のダウンロードに失敗しました: {detail}")
         }
-        ModelProblem::ModelJson { url, detail } => {
-            let why = match detail {
-                ModelJsonProblem::Invalid { detail } => detail.clone(),
-                ModelJsonProblem::NotInFolder { file } => {
-                    format!("model_file「{file}」は同じフォルダーのファイル名ではありません")
-                }
-            };
-            format!("モデルの説明ファイル（{url}）を読めません: {why}")
-        }
+        ModelProblem::ModelJson { url, detail } => match detail {
+            ModelJsonProblem::Html => format!(
+                "モデルが見つかりません（{url} の代わりにウェブページが返されました）。フォルダーの名前を確かめてください。"
+            ),
+            ModelJsonProblem::Invalid { detail } => {
+                format!("{url} はモデルの説明ファイルではありません（{detail}）。")
+            }
+            ModelJsonProblem::NotInFolder { file } => format!(
+                "モデルの説明ファイル（{url}）を読めません: model_file「{file}」は同じフォルダーのファイル名ではありません"
+            ),
+        },
         ModelProblem::NotAPair { names } => format!(
             "自分のモデルを使うには、model.json と .onnx ファイルを 1 つずつ、一緒に選んでください（選ばれたファイル: {}）。",
             names.join("、")
@@ -112,7 +173,7 @@ pub fn model_problem(problem: &ModelProblem) -> String {
 fn model_failure(failure: &ModelFailure) -> String {
     match failure {
         ModelFailure::MetaInvalid { detail } => {
-            format!("model.json の形式が正しくありません（{detail}）。")
+            format!("model.json がモデルの説明ファイルではありません（{detail}）。")
         }
         ModelFailure::MetaInconsistent { detail } => {
             format!("model.json の内容に矛盾があります（{detail}）。")
@@ -121,7 +182,7 @@ fn model_failure(failure: &ModelFailure) -> String {
             "ONNX ファイルが model.json の指すファイルと違います（sha256 が {actual}、model.json では {expected}）。"
         ),
         ModelFailure::Onnx { detail } => {
-            format!("ONNX モデルを読み込めません（{detail}）。")
+            format!("ONNX ファイルがモデルではありません（{detail}）。")
         }
     }
 }
@@ -185,15 +246,23 @@ mod tests {
             Failure::Unsupported,
             Failure::TooLarge {
                 size: Some((9000, 8000)),
-                limit_mp: 64,
+                limit_pixels: 64_000_000,
             },
             Failure::TooLarge {
                 size: None,
-                limit_mp: 64,
+                limit_pixels: 64_000_000,
             },
+            Failure::Truncated,
             Failure::Corrupt {
                 detail: "Invalid PNG signature".into(),
             },
+            Failure::NothingToJudge(NothingToJudge::TooSmall {
+                width: 10000,
+                height: 1,
+                min_side: 16,
+            }),
+            Failure::NothingToJudge(NothingToJudge::Transparent),
+            Failure::NothingToJudge(NothingToJudge::FlatColour),
             Failure::ModelRun {
                 detail: "boom".into(),
             },
@@ -209,6 +278,10 @@ mod tests {
         problems.extend([
             CardProblem::Unreadable {
                 detail: "NotReadableError".into(),
+            },
+            CardProblem::FileTooLarge {
+                bytes: 104_857_600,
+                limit: 50_000_000,
             },
             CardProblem::WorkerStopped,
             CardProblem::VersionMismatch {
@@ -240,7 +313,7 @@ mod tests {
         });
         let text = card_problem("a.png", &corrupt);
         assert!(
-            text.contains("壊れている") && !text.contains("PNG signature"),
+            text.contains("壊れています") && !text.contains("PNG signature"),
             "{text}"
         );
         assert_eq!(card_problem_detail(&corrupt), Some("Invalid PNG signature"));
@@ -251,11 +324,43 @@ mod tests {
     fn too_large_gives_the_size_only_when_known() {
         let known = card_problem("big.jpg", &CardProblem::Worker(every_failure()[2].clone()));
         assert!(
-            known.contains("9000×8000") && known.contains("64 メガピクセル"),
+            known.contains("9000×8000 ピクセル")
+                && known.contains("64,000,000 ピクセル（8000×8000）まで"),
             "{known}"
         );
         let unknown = card_problem("big.jpg", &CardProblem::Worker(every_failure()[3].clone()));
-        assert!(!unknown.contains('×'), "{unknown}");
+        assert!(!unknown.contains("9000"), "{unknown}");
+    }
+
+    #[test]
+    fn decided_refusals_read_as_the_table_says() {
+        let truncated = card_problem("a.jpg", &CardProblem::Worker(Failure::Truncated));
+        assert!(
+            truncated.contains("画像が途中で切れています"),
+            "{truncated}"
+        );
+        for failure in &every_failure()[6..9] {
+            let text = card_problem("a.png", &CardProblem::Worker(failure.clone()));
+            assert!(text.contains("判定できる絵がありません"), "{text}");
+        }
+        let big = card_problem(
+            "huge.bin",
+            &CardProblem::FileTooLarge {
+                bytes: 104_857_600,
+                limit: 50_000_000,
+            },
+        );
+        assert!(
+            big.contains("104.9 MB") && big.contains("50.0 MB まで"),
+            "{big}"
+        );
+        assert_eq!(pixel_limit(1_000), "1,000 ピクセル");
+    }
+
+    #[test]
+    fn the_card_names_the_decoder() {
+        assert_ne!(decoder(Decoder::Builtin), decoder(Decoder::Browser));
+        assert!(decoder(Decoder::Browser).contains("ブラウザ"));
     }
 
     #[test]
@@ -294,6 +399,34 @@ mod tests {
                 "「../x.onnx」",
             ),
             (
+                ModelProblem::NotFound {
+                    url: "models/missing/model.json".into(),
+                },
+                "モデルが見つかりません（models/missing/model.json がありません）",
+            ),
+            (
+                ModelProblem::ModelJson {
+                    url: "m/model.json".into(),
+                    detail: ModelJsonProblem::Html,
+                },
+                "モデルが見つかりません",
+            ),
+            (
+                ModelProblem::ModelJson {
+                    url: "m/model.json".into(),
+                    detail: ModelJsonProblem::Invalid {
+                        detail: "EOF".into(),
+                    },
+                },
+                "m/model.json はモデルの説明ファイルではありません",
+            ),
+            (
+                ModelProblem::Refused(ModelFailure::Onnx {
+                    detail: "protobuf".into(),
+                }),
+                "ONNX ファイルがモデルではありません",
+            ),
+            (
                 ModelProblem::NotAPair {
                     names: vec!["a.onnx".into(), "b.onnx".into()],
                 },
@@ -316,7 +449,7 @@ mod tests {
                 ModelProblem::Refused(ModelFailure::MetaInvalid {
                     detail: "EOF".into(),
                 }),
-                "model.json の形式",
+                "model.json がモデルの説明ファイルではありません",
             ),
             (
                 ModelProblem::Query(QueryProblem::NotThisSite {

@@ -1,6 +1,6 @@
 //! What can go wrong on the page, as kinds; [`crate::messages`] words them for people.
 
-use worker_protocol::{Failure, ModelFailure};
+use worker_protocol::{Failure, ModelFailure, NothingToJudge};
 
 /// Why a card has no verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,13 @@ pub enum CardProblem {
     Unreadable {
         /// The browser's description.
         detail: String,
+    },
+    /// The file is larger than the page reads; it was not read.
+    FileTooLarge {
+        /// Its size in bytes.
+        bytes: u64,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// The worker could not classify the image.
     Worker(Failure),
@@ -22,11 +29,42 @@ pub enum CardProblem {
     },
 }
 
+impl CardProblem {
+    /// A stable name for the kind, used as the card's `data-problem` (for styles and
+    /// tests; the hostile-file table names its expected refusals so).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unreadable { .. } => "unreadable",
+            Self::FileTooLarge { .. } => "file-too-large",
+            Self::WorkerStopped => "worker-stopped",
+            Self::VersionMismatch { .. } => "version-mismatch",
+            Self::Worker(failure) => match failure {
+                Failure::Empty => "empty",
+                Failure::Unsupported => "unsupported",
+                Failure::TooLarge { .. } => "too-large",
+                Failure::Truncated => "truncated",
+                Failure::Corrupt { .. } => "corrupt",
+                Failure::NothingToJudge(NothingToJudge::TooSmall { .. }) => "too-small",
+                Failure::NothingToJudge(NothingToJudge::Transparent) => "transparent",
+                Failure::NothingToJudge(NothingToJudge::FlatColour) => "flat-colour",
+                Failure::ModelRun { .. } => "model-run",
+                Failure::NoModel => "no-model",
+            },
+        }
+    }
+}
+
 /// Why no model is ready, or why the user's own model was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelProblem {
     /// The page's `?model=` value names nothing the page may load.
     Query(QueryProblem),
+    /// The model directory has no `model.json` (HTTP 404, or the host answered with a web
+    /// page instead), or no ONNX file of the name it gives.
+    NotFound {
+        /// The missing file's URL.
+        url: String,
+    },
     /// A model file could not be downloaded.
     Download {
         /// The file's URL.
@@ -92,6 +130,8 @@ pub enum QueryProblem {
 /// Why `model.json` gives no ONNX file to download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelJsonProblem {
+    /// A web page (HTML) rather than JSON: the host's answer for a missing file.
+    Html,
     /// Not JSON, or no `model_file` string in it.
     Invalid {
         /// The parser's description.

@@ -59,12 +59,18 @@ impl Request {
     }
 }
 
+/// The largest file the page reads, in bytes (50 MB). A larger one is refused before
+/// it is read, so a huge non-image never fills the tab's memory.
+pub const MAX_FILE_BYTES: u64 = 50_000_000;
+
 /// A file the user gave, with the page's handle `F` for reading it (a `web_sys::File` on
 /// the page, anything in tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen<F> {
     /// The file's name.
     pub name: String,
+    /// Its size in bytes, as the browser reports it before reading.
+    pub size: u64,
     /// An object URL for its preview, if one could be made; revoked through
     /// [`Effect::RevokePreview`] once the card no longer shows it.
     pub preview: Option<String>,
@@ -309,6 +315,7 @@ impl Session {
     fn add_cards<F>(&mut self, chosen: Vec<Chosen<F>>, effects: &mut Vec<Effect<F>>) {
         for Chosen {
             name,
+            size,
             preview,
             file,
         } in chosen
@@ -324,7 +331,15 @@ impl Session {
                     status: Status::Reading,
                 },
             );
-            effects.push(Effect::ReadFile { card: id, file });
+            if size > MAX_FILE_BYTES {
+                let problem = CardProblem::FileTooLarge {
+                    bytes: size,
+                    limit: MAX_FILE_BYTES,
+                };
+                self.fail_card(id, problem, effects);
+            } else {
+                effects.push(Effect::ReadFile { card: id, file });
+            }
         }
     }
 

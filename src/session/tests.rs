@@ -1,6 +1,6 @@
 //! Every transition of the page, natively: files are `&'static str` handles.
 
-use worker_protocol::{Failure, ModelFailure, Verdict};
+use worker_protocol::{Decoder, Failure, ModelFailure, Verdict};
 
 use super::*;
 
@@ -42,6 +42,7 @@ fn verdict(p: f32) -> Verdict {
         p_special_week: p,
         infer_ms: 12.0,
         best_box: None,
+        decoder: Decoder::Builtin,
     }
 }
 
@@ -66,6 +67,7 @@ fn chosen(names: &[&'static str]) -> Event<&'static str> {
             .iter()
             .map(|name| Chosen {
                 name: name.to_string(),
+                size: 1000,
                 preview: Some(format!("blob:{name}")),
                 file: *name,
             })
@@ -732,5 +734,38 @@ fn an_own_model_chosen_after_a_crash_restarts_the_worker() {
     assert_eq!(
         session.handle::<&str>(arrived(2, own_files())),
         vec![load(&own_files())]
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread_and_one_at_the_limit_is_read() {
+    let mut session = ready_page();
+    let file = |name: &'static str, size| Chosen {
+        name: name.to_string(),
+        size,
+        preview: Some(format!("blob:{name}")),
+        file: name,
+    };
+    let effects = session.handle(Event::FilesChosen(vec![
+        file("at-limit.bin", MAX_FILE_BYTES),
+        file("over-limit.bin", MAX_FILE_BYTES + 1),
+    ]));
+    assert_eq!(
+        effects,
+        vec![
+            Effect::ReadFile {
+                card: 0,
+                file: "at-limit.bin"
+            },
+            Effect::RevokePreview("blob:over-limit.bin".into()),
+        ]
+    );
+    assert_eq!(status(&session, 0), &Status::Reading);
+    assert_eq!(
+        problem(&session, 1),
+        &CardProblem::FileTooLarge {
+            bytes: MAX_FILE_BYTES + 1,
+            limit: MAX_FILE_BYTES
+        }
     );
 }

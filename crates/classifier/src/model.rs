@@ -5,6 +5,7 @@
 //! and max-pooled ([`crate::pooling`]). Memory for activations grows with N, so `crops`
 //! lists should stay short (a handful of boxes).
 
+use image::DynamicImage;
 use sha2::{Digest, Sha256};
 
 use crate::crops::{CropBox, PixelBox};
@@ -93,10 +94,17 @@ impl Classifier {
         &self.meta
     }
 
-    /// Decodes the image file once, preprocesses every crop into one batch
-    /// ([`preprocess::batch_tensor`]) and classifies it ([`Self::classify_batch`]).
+    /// Decodes the image file once ([`preprocess::decode_upright`]) and classifies it
+    /// ([`Self::classify_image`]).
     pub fn classify(&self, image_bytes: &[u8]) -> Result<Prediction, ClassifyError> {
-        let image = preprocess::decode(image_bytes)?;
+        self.classify_image(preprocess::decode_upright(image_bytes)?)
+    }
+
+    /// Classifies a decoded image, unless it has nothing to judge
+    /// ([`preprocess::judgeable`]): every crop preprocessed into one batch
+    /// ([`preprocess::batch_tensor`]) and classified ([`Self::classify_batch`]).
+    pub fn classify_image(&self, image: DynamicImage) -> Result<Prediction, ClassifyError> {
+        let image = preprocess::judgeable(image)?;
         let batch = preprocess::batch_tensor(&image, &self.meta.input, &self.crops);
         self.classify_batch(batch, image.width(), image.height())
     }

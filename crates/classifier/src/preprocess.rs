@@ -1,10 +1,16 @@
 //! Image file bytes → model input, the one preprocessing path of the project.
 //!
 //! Decode any format the `image` crate supports (PNG, JPEG, GIF's first frame, WebP, BMP),
-//! apply the EXIF orientation, composite transparency onto white, convert to 8-bit RGB and
-//! resize (aspect ratio not kept, as in the original app) with one named filter. The result
-//! is plain RGB in 0..=255 as `f32`, NHWC; the ImageNet mean subtraction is part of the
-//! exported ONNX graph, so no consumer repeats it.
+//! refusing files that are cut off ([`whole`]) or larger than [`MAX_PIXELS`], apply the
+//! EXIF orientation, composite transparency onto white, convert to 8-bit RGB and resize
+//! (aspect ratio not kept, as in the original app) with one named filter. The result is
+//! plain RGB in 0..=255 as `f32`, NHWC; the ImageNet mean subtraction is part of the
+//! exported ONNX graph, so no consumer repeats it. Pixels another decoder made (the
+//! browser's, for formats the `image` crate does not read) enter through [`from_rgba`].
+//! Before a verdict, [`judgeable`] refuses images with nothing to judge ([`content`]).
+
+pub mod content;
+pub mod whole;
 
 use std::io::Cursor;
 
@@ -12,9 +18,10 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, RgbaImage
 
 use crate::crops::CropBox;
 use crate::meta::{ChannelOrder, InputSpec, Layout, ResizeFilter};
+pub use content::NothingToJudge;
 
-/// The largest image accepted, in pixels (64 megapixels).
-pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+/// The largest image accepted, in pixels: 64 000 000 (8000×8000; 8001×8000 is refused).
+pub const MAX_PIXELS: u64 = 64_000_000;
 
 /// Why an image file could not be turned into model input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,18 +33,24 @@ pub enum PreprocessError {
     #[error("not a supported image format (PNG, JPEG, GIF, WebP or BMP)")]
     Unsupported,
     /// The image is larger than [`MAX_PIXELS`].
-    #[error("the image is {width}×{height} pixels, more than the {limit_mp} MP limit")]
+    #[error("the image is {width}×{height} pixels, more than the limit of {limit} pixels")]
     TooLarge {
-        /// Width in pixels.
+        /// Width in pixels (0 when the decoder stopped before saying).
         width: u32,
-        /// Height in pixels.
+        /// Height in pixels (0 when the decoder stopped before saying).
         height: u32,
-        /// The limit in megapixels.
-        limit_mp: u64,
+        /// The limit in pixels, [`MAX_PIXELS`].
+        limit: u64,
     },
-    /// The format was recognised but decoding failed (corrupt or truncated data).
-    #[error("the image data is corrupt or truncated: {0}")]
+    /// The file ends before the image does.
+    #[error("the image file is cut off before its end")]
+    Truncated,
+    /// The format was recognised but the data is damaged.
+    #[error("the image data is corrupt: {0}")]
     Corrupt(String),
+    /// The image decodes but has nothing to judge (see [`judgeable`]).
+    #[error("the image has nothing to judge: {0:?}")]
+    NothingToJudge(NothingToJudge),
 }
 
 /// The image crate's filter for `filter`.
@@ -65,25 +78,62 @@ pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PreprocessError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| PreprocessError::Corrupt(e.to_string()))?;
-    if reader.format().is_none() {
+    let Some(format) = reader.format() else {
         return Err(PreprocessError::Unsupported);
-    }
+    };
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(PreprocessError::TooLarge {
-            width,
-            height,
-            limit_mp: MAX_PIXELS / (1024 * 1024),
-        });
+    check_pixel_limit(width, height)?;
+    if whole::is_cut_off(format, bytes) {
+        return Err(PreprocessError::Truncated);
     }
     let orientation = decoder.orientation().map_err(decode_error)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
     Ok(image)
+}
+
+/// Pixels another decoder made (8-bit RGBA, row by row, not premultiplied), as an image
+/// for [`judgeable`]: the browser's decoder in the worker, for formats the `image` crate
+/// does not read. Held to the same [`MAX_PIXELS`].
+pub fn from_rgba(
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
+) -> Result<DynamicImage, PreprocessError> {
+    check_pixel_limit(width, height)?;
+    let length = pixels.len();
+    RgbaImage::from_raw(width, height, pixels)
+        .map(DynamicImage::ImageRgba8)
+        .ok_or_else(|| {
+            PreprocessError::Corrupt(format!(
+                "{length} bytes are not {width}×{height} RGBA pixels"
+            ))
+        })
+}
+
+/// Refuses an image of more than [`MAX_PIXELS`], from its size alone.
+pub fn check_pixel_limit(width: u32, height: u32) -> Result<(), PreprocessError> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PreprocessError::TooLarge {
+            width,
+            height,
+            limit: MAX_PIXELS,
+        });
+    }
+    Ok(())
+}
+
+/// The decoded image as the model's RGB, unless it has nothing to judge: smaller than
+/// [`content::MIN_SIDE`] on a side, fully transparent, or one flat colour.
+pub fn judgeable(image: DynamicImage) -> Result<RgbImage, PreprocessError> {
+    content::check_shape(&image).map_err(PreprocessError::NothingToJudge)?;
+    let rgb = flatten_onto_white(image);
+    content::check_colours(&rgb).map_err(PreprocessError::NothingToJudge)?;
+    Ok(rgb)
 }
 
 fn decode_error(error: image::ImageError) -> PreprocessError {
@@ -92,10 +142,23 @@ fn decode_error(error: image::ImageError) -> PreprocessError {
         image::ImageError::Limits(_) => PreprocessError::TooLarge {
             width: 0,
             height: 0,
-            limit_mp: MAX_PIXELS / (1024 * 1024),
+            limit: MAX_PIXELS,
         },
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PreprocessError::Truncated
+        }
+        other if says_end_of_file(&other) => PreprocessError::Truncated,
         other => PreprocessError::Corrupt(other.to_string()),
     }
+}
+
+/// Whether a decoder's error says the data ran out (the GIF and PNG decoders report it
+/// only in their message).
+fn says_end_of_file(error: &image::ImageError) -> bool {
+    let text = error.to_string().to_lowercase();
+    ["end of file", "not enough bytes", "unexpected eof"]
+        .iter()
+        .any(|phrase| text.contains(phrase))
 }
 
 /// Converts any colour type to RGB8; pixels with transparency are blended onto white.
@@ -119,12 +182,7 @@ pub fn resize(image: &RgbImage, spec: &InputSpec) -> RgbImage {
     if image.dimensions() == (spec.size, spec.size) {
         return image.clone();
     }
-    imageops::resize(
-        image,
-        spec.size,
-        spec.size,
-        filter_type(spec.resize_filter),
-    )
+    imageops::resize(image, spec.size, spec.size, filter_type(spec.resize_filter))
 }
 
 /// Resizes and lays out one image as the spec says: channel order, scale, mean and std,

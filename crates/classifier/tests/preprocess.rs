@@ -161,13 +161,31 @@ fn bad_files_get_specific_errors() {
         ImageFormat::Png,
     );
     let truncated = &png[..png.len() / 2];
-    assert!(
-        matches!(
-            preprocess::decode(truncated),
-            Err(PreprocessError::Corrupt(_))
-        ),
-        "{:?}",
-        preprocess::decode(truncated)
+    assert_eq!(
+        preprocess::decode(truncated),
+        Err(PreprocessError::Truncated)
+    );
+}
+
+#[test]
+fn pixels_from_another_decoder_are_held_to_the_same_limits() {
+    let image = preprocess::from_rgba(2, 1, vec![255, 0, 0, 255, 0, 0, 255, 0]).unwrap();
+    assert_eq!(
+        preprocess::flatten_onto_white(image).as_raw(),
+        &vec![255, 0, 0, 255, 255, 255],
+        "red, then transparent blue on white"
+    );
+    assert!(matches!(
+        preprocess::from_rgba(2, 2, vec![0; 15]),
+        Err(PreprocessError::Corrupt(_))
+    ));
+    assert_eq!(
+        preprocess::from_rgba(8001, 8000, Vec::new()),
+        Err(PreprocessError::TooLarge {
+            width: 8001,
+            height: 8000,
+            limit: preprocess::MAX_PIXELS
+        })
     );
 }
 

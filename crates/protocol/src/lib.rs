@@ -114,20 +114,24 @@ pub enum ModelFailure {
 pub enum Failure {
     /// The file has no bytes at all.
     Empty,
-    /// The bytes are not in an image format the worker can decode.
+    /// The bytes are not in an image format the worker (nor the browser) can decode.
     Unsupported,
     /// The image has more pixels than the worker accepts.
     TooLarge {
         /// Width and height in pixels, when the decoder got that far.
         size: Option<(u32, u32)>,
-        /// The limit in megapixels.
-        limit_mp: u64,
+        /// The limit in pixels.
+        limit_pixels: u64,
     },
-    /// The format was recognised but the data is corrupt or truncated.
+    /// The file ends before the image does.
+    Truncated,
+    /// The format was recognised but the data is damaged.
     Corrupt {
         /// The decoder's description.
         detail: String,
     },
+    /// The image decodes but has nothing to judge.
+    NothingToJudge(NothingToJudge),
     /// The model failed to run on the image or returned something unexpected.
     ModelRun {
         /// What went wrong.
@@ -135,6 +139,33 @@ pub enum Failure {
     },
     /// The image arrived before any model was loaded.
     NoModel,
+}
+
+/// Why a decoded image has nothing to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NothingToJudge {
+    /// Narrower or lower than `min_side` pixels.
+    TooSmall {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The smallest side judged, in pixels.
+        min_side: u32,
+    },
+    /// Every pixel is fully transparent.
+    Transparent,
+    /// The whole image is one flat colour.
+    FlatColour,
+}
+
+/// Which decoder turned the file into pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decoder {
+    /// The classifier's own (the `image` crate), as natively.
+    Builtin,
+    /// The browser's (`createImageBitmap`), for a format the classifier does not read.
+    Browser,
 }
 
 /// The model's answer for one image, ready to show.
@@ -151,6 +182,8 @@ pub struct Verdict {
     /// The crop that decided, for a model with crops; `None` without crops or when the
     /// best crop is the whole image.
     pub best_box: Option<BoxPx>,
+    /// The decoder that made the pixels.
+    pub decoder: Decoder,
 }
 
 /// A box in pixels of the decoded (upright) image, with that image's size so the page
@@ -257,6 +290,7 @@ mod tests {
                     p_special_week: 0.75,
                     infer_ms: 130.0,
                     best_box: None,
+                    decoder: Decoder::Builtin,
                 }),
             },
             WorkerOutput::Classified {
@@ -274,6 +308,7 @@ mod tests {
                         image_width: 640,
                         image_height: 480,
                     }),
+                    decoder: Decoder::Browser,
                 }),
             },
             WorkerOutput::Classified {
@@ -284,8 +319,20 @@ mod tests {
                 card: 6,
                 outcome: Err(Failure::TooLarge {
                     size: Some((9000, 8000)),
-                    limit_mp: 64,
+                    limit_pixels: 64_000_000,
                 }),
+            },
+            WorkerOutput::Classified {
+                card: 7,
+                outcome: Err(Failure::NothingToJudge(NothingToJudge::TooSmall {
+                    width: 1,
+                    height: 1,
+                    min_side: 16,
+                })),
+            },
+            WorkerOutput::Classified {
+                card: 8,
+                outcome: Err(Failure::Truncated),
             },
         ];
         for output in outputs {

@@ -4,27 +4,45 @@
 use classifier::PreprocessError;
 use classifier::meta::MetaError;
 use classifier::model::{ClassifyError, ModelError};
-use worker_protocol::{Failure, ModelFailure};
+use classifier::preprocess;
+use worker_protocol::{Failure, ModelFailure, NothingToJudge};
 
 /// Why an image could not be classified, as a [`Failure`].
 pub fn of_classify(error: &ClassifyError) -> Failure {
     match error {
-        ClassifyError::Image(PreprocessError::Empty) => Failure::Empty,
-        ClassifyError::Image(PreprocessError::Unsupported) => Failure::Unsupported,
-        ClassifyError::Image(PreprocessError::TooLarge {
-            width,
-            height,
-            limit_mp,
-        }) => Failure::TooLarge {
-            size: (*width > 0 && *height > 0).then_some((*width, *height)),
-            limit_mp: *limit_mp,
-        },
-        ClassifyError::Image(PreprocessError::Corrupt(detail)) => Failure::Corrupt {
-            detail: detail.clone(),
-        },
+        ClassifyError::Image(error) => of_image(error),
         ClassifyError::Model(detail) => Failure::ModelRun {
             detail: detail.clone(),
         },
+    }
+}
+
+/// Why an image could not be made model input, as a [`Failure`].
+pub fn of_image(error: &PreprocessError) -> Failure {
+    match error {
+        PreprocessError::Empty => Failure::Empty,
+        PreprocessError::Unsupported => Failure::Unsupported,
+        PreprocessError::TooLarge {
+            width,
+            height,
+            limit,
+        } => Failure::TooLarge {
+            size: (*width > 0 && *height > 0).then_some((*width, *height)),
+            limit_pixels: *limit,
+        },
+        PreprocessError::Truncated => Failure::Truncated,
+        PreprocessError::Corrupt(detail) => Failure::Corrupt {
+            detail: detail.clone(),
+        },
+        PreprocessError::NothingToJudge(why) => Failure::NothingToJudge(match why {
+            preprocess::NothingToJudge::TooSmall { width, height } => NothingToJudge::TooSmall {
+                width: *width,
+                height: *height,
+                min_side: preprocess::content::MIN_SIDE,
+            },
+            preprocess::NothingToJudge::Transparent => NothingToJudge::Transparent,
+            preprocess::NothingToJudge::FlatColour => NothingToJudge::FlatColour,
+        }),
     }
 }
 
@@ -56,11 +74,31 @@ mod tests {
         let cases = [
             (PreprocessError::Empty, Failure::Empty),
             (PreprocessError::Unsupported, Failure::Unsupported),
+            (PreprocessError::Truncated, Failure::Truncated),
             (
-                PreprocessError::Corrupt("truncated".into()),
+                PreprocessError::Corrupt("bad CRC".into()),
                 Failure::Corrupt {
-                    detail: "truncated".into(),
+                    detail: "bad CRC".into(),
                 },
+            ),
+            (
+                PreprocessError::NothingToJudge(preprocess::NothingToJudge::TooSmall {
+                    width: 1,
+                    height: 40,
+                }),
+                Failure::NothingToJudge(NothingToJudge::TooSmall {
+                    width: 1,
+                    height: 40,
+                    min_side: 16,
+                }),
+            ),
+            (
+                PreprocessError::NothingToJudge(preprocess::NothingToJudge::Transparent),
+                Failure::NothingToJudge(NothingToJudge::Transparent),
+            ),
+            (
+                PreprocessError::NothingToJudge(preprocess::NothingToJudge::FlatColour),
+                Failure::NothingToJudge(NothingToJudge::FlatColour),
             ),
         ];
         for (error, kind) in cases {
@@ -80,11 +118,14 @@ mod tests {
             let error = PreprocessError::TooLarge {
                 width,
                 height,
-                limit_mp: 64,
+                limit: 64_000_000,
             };
             assert_eq!(
-                of_classify(&ClassifyError::Image(error)),
-                Failure::TooLarge { size, limit_mp: 64 }
+                of_image(&error),
+                Failure::TooLarge {
+                    size,
+                    limit_pixels: 64_000_000
+                }
             );
         }
     }

@@ -1,4 +1,12 @@
 //! Connects the [`Engine`] to the worker's message port.
+//!
+//! Requests are answered one at a time in the order they arrive, as the page expects,
+//! even when one waits for the browser's decoder: messages queue up and one task works
+//! through the queue.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
@@ -6,24 +14,68 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use worker_protocol::{WorkerInput, WorkerOutput, decode, encode};
 
-use crate::engine::Engine;
+use crate::browser_decode;
+use crate::engine::{Engine, Step};
+
+/// The worker's state between messages.
+struct Worker {
+    scope: DedicatedWorkerGlobalScope,
+    engine: RefCell<Engine>,
+    waiting: RefCell<VecDeque<Result<WorkerInput, String>>>,
+    busy: Cell<bool>,
+}
 
 /// Answers every message the page sends, then tells the page it is listening.
 pub fn listen() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let mut engine = Engine::default();
-    let reply_scope = scope.clone();
+    let worker = Rc::new(Worker {
+        scope: scope.clone(),
+        engine: RefCell::new(Engine::default()),
+        waiting: RefCell::new(VecDeque::new()),
+        busy: Cell::new(false),
+    });
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let output = match request_of(&event) {
-            Ok(input) => engine.handle(input, now_ms),
-            Err(detail) => WorkerOutput::Garbled { detail },
-        };
-        post(&reply_scope, &output);
+        worker.waiting.borrow_mut().push_back(request_of(&event));
+        if !worker.busy.replace(true) {
+            wasm_bindgen_futures::spawn_local(work_through(worker.clone()));
+        }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
     post(&scope, &WorkerOutput::Started);
+}
+
+/// Answers the waiting requests in order, until none is left.
+async fn work_through(worker: Rc<Worker>) {
+    loop {
+        let next = worker.waiting.borrow_mut().pop_front();
+        let Some(request) = next else {
+            worker.busy.set(false);
+            return;
+        };
+        let output = match request {
+            Err(detail) => WorkerOutput::Garbled { detail },
+            Ok(input) => {
+                let step = worker.engine.borrow_mut().handle(input, now_ms);
+                match step {
+                    Step::Reply(output) => output,
+                    Step::DecodeInBrowser {
+                        card,
+                        bytes,
+                        started_ms,
+                    } => {
+                        let pixels = browser_decode::decode(&bytes).await;
+                        worker
+                            .engine
+                            .borrow()
+                            .classify_decoded(card, pixels, started_ms, now_ms)
+                    }
+                }
+            }
+        };
+        post(&worker.scope, &output);
+    }
 }
 
 /// The request a message carries, or why it carries none.

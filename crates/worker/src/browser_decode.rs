@@ -1,0 +1,51 @@
+//! The browser's image decoder, for files the classifier's own does not read (AVIF, ICO,
+//! HEIC where the browser reads it): `createImageBitmap`, drawn onto an `OffscreenCanvas`
+//! and read back as RGBA.
+
+use classifier::preprocess::{self, PreprocessError};
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, ImageBitmap, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
+
+use crate::engine::BrowserPixels;
+
+/// Decodes `bytes` with the browser. A file the browser cannot read either is
+/// [`PreprocessError::Unsupported`]; an image over the pixel limit is refused from its
+/// size, before it is drawn.
+pub async fn decode(bytes: &[u8]) -> Result<BrowserPixels, PreprocessError> {
+    let bitmap = bitmap_of(bytes).await.ok_or(PreprocessError::Unsupported)?;
+    let (width, height) = (bitmap.width(), bitmap.height());
+    let pixels = preprocess::check_pixel_limit(width, height).and_then(|()| {
+        draw(&bitmap, width, height).ok_or_else(|| {
+            PreprocessError::Corrupt("the browser decoded the image but could not draw it".into())
+        })
+    });
+    bitmap.close();
+    pixels.map(|rgba| BrowserPixels {
+        width,
+        height,
+        rgba,
+    })
+}
+
+async fn bitmap_of(bytes: &[u8]) -> Option<ImageBitmap> {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let blob = Blob::new_with_u8_array_sequence(&parts).ok()?;
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let promise = scope.create_image_bitmap_with_blob(&blob).ok()?;
+    JsFuture::from(promise).await.ok()?.dyn_into().ok()
+}
+
+fn draw(bitmap: &ImageBitmap, width: u32, height: u32) -> Option<Vec<u8>> {
+    let canvas = OffscreenCanvas::new(width, height).ok()?;
+    let context: OffscreenCanvasRenderingContext2d =
+        canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    context
+        .draw_image_with_image_bitmap(bitmap, 0.0, 0.0)
+        .ok()?;
+    let data = context
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .ok()?;
+    Some(data.data().0)
+}
