@@ -68,11 +68,29 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
-        Self {
+        let browser = Self {
             client,
             driver,
             profile,
-        }
+        };
+        browser.before_every_page(RECORD_CSP_VIOLATIONS).await;
+        browser
+    }
+
+    /// The Content-Security-Policy violations the pages of this session's current origin
+    /// reported so far (each as `directive blocked URI at path`).
+    pub async fn csp_violations(&self) -> Vec<String> {
+        let script = format!(
+            "try {{ return JSON.parse(localStorage.getItem('{CSP_KEY}') || '[]'); }} \
+             catch (_) {{ return []; }}"
+        );
+        serde_json::from_value(self.js(&script, vec![]).await).unwrap_or_default()
+    }
+
+    /// Forgets the violations recorded so far (after a test provoked one on purpose).
+    pub async fn forget_csp_violations(&self) {
+        self.js(&format!("localStorage.removeItem('{CSP_KEY}')"), vec![])
+            .await;
     }
 
     /// Runs JavaScript in the page and returns its result.
@@ -127,11 +145,33 @@ impl Browser {
             .unwrap_or_else(|e| panic!("installing a script for every page: {e}"));
     }
 
-    /// Ends the session (closing Chromium); dropping then stops chromedriver.
+    /// Checks that no page of the session broke the Content-Security-Policy, then ends the
+    /// session (closing Chromium); dropping then stops chromedriver.
     pub async fn stop(self) {
+        let violations = self.csp_violations().await;
         let _ = self.client.clone().close().await;
+        assert!(
+            violations.is_empty(),
+            "Content-Security-Policy violations: {violations:#?}"
+        );
     }
 }
+
+/// Where [`RECORD_CSP_VIOLATIONS`] keeps what it saw: the origin's `localStorage`, so a
+/// reload or a second page of the session adds to the same list.
+const CSP_KEY: &str = "__e2e_csp_violations";
+
+/// Records every `securitypolicyviolation` a page reports (installed before the page's
+/// own scripts by [`Browser::start`]).
+const RECORD_CSP_VIOLATIONS: &str = r#"
+    document.addEventListener('securitypolicyviolation', (event) => {
+        try {
+            const key = '__e2e_csp_violations';
+            const seen = JSON.parse(localStorage.getItem(key) || '[]');
+            seen.push(`${event.effectiveDirective} blocked ${event.blockedURI} at ${location.pathname}`);
+            localStorage.setItem(key, JSON.stringify(seen));
+        } catch (_) {}
+    });"#;
 
 /// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
 #[derive(Debug)]

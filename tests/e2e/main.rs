@@ -10,8 +10,10 @@
 
 mod browser;
 mod crash;
+mod csp;
 #[path = "../common/fixtures.rs"]
 mod fixtures;
+mod hostile;
 mod keras;
 mod offline;
 mod server;

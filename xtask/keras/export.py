@@ -2,7 +2,10 @@
 
 The model is the original app's `model.h5` (or a `.keras` file): VGG16 without its
 top, then Flatten -> Dense(256, relu) -> Dense(2, softmax), taking a square NHWC
-image. This script writes, into --out:
+image. Files written by Keras 2 need an environment with Keras 2 (TensorFlow 2.15,
+requirements.txt), files written by Keras 3 one with Keras 3 (requirements-keras3.txt);
+`cargo xtask export-keras` reads the file's Keras version with generation.py and picks
+the environment. This script writes, into --out:
 
   model.onnx        the model converted by tf2onnx (NHWC float32 input, softmax output)
   model.json        how to feed it and read it, in the classifier's schema
@@ -26,9 +29,13 @@ import logging
 import math
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow 2.21 prints a notice about oneDNN's numerics whatever the log level, which
+# would bury a one-line error; the reference probabilities do not need oneDNN's speed.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -47,6 +54,11 @@ STD = [1.0, 1.0, 1.0]
 SPECIAL_WEEK = {"ja": "スペシャルウィーク", "en": "special_week"}
 OTHER = {"ja": "スペシャルウィーク以外", "en": "other"}
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+ZIP_SIGNATURE = b"PK\x03\x04"
+GENERATIONS = (2, 3)  # the Keras major versions this exporter reads
+MODEL_CLASSES = ("Functional", "Sequential", "Model")  # layers that are models
+
 CHECK_SEED = 20240229
 MAX_DELTA = 1e-4  # largest |p_keras - p_tract| accepted, over all probabilities
 SOFTMAX_SUM_TOLERANCE = 1e-4
@@ -56,9 +68,10 @@ class ExportError(Exception):
     """An expected failure (bad input, failed check): reported in one line, no traceback."""
 
 
-def parse_args(argv):
-    """Reads and validates the command line."""
+def parse_args(argv, prog=None):
+    """Reads and validates the command line; `prog` names the command in messages."""
     parser = argparse.ArgumentParser(
+        prog=prog,
         description="Export a Keras model of the original app to ONNX + model.json, "
         "checked against tract."
     )
@@ -95,17 +108,131 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def load_keras_model(path):
-    """Loads the model and returns it with its input side; fails on a shape we cannot serve."""
+def keras_version(path):
+    """The Keras version recorded in a model file, read without loading the model: the
+    `keras_version` of a `.keras` zip's metadata.json, or of an HDF5 file's root group."""
     if not path.is_file():
         raise ExportError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                version = json.loads(archive.read("metadata.json"))["keras_version"]
+        except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+            raise ExportError(
+                f"{path}: a zip file without a keras_version in metadata.json, "
+                "so not a .keras model file"
+            ) from error
+    else:
+        import h5py
+
+        if not h5py.is_hdf5(path):
+            raise ExportError(
+                f"{path}: not a Keras model file (neither an HDF5 .h5 nor a .keras zip)"
+            )
+        with h5py.File(path, "r") as h5:
+            version = h5.attrs.get("keras_version")
+        if version is None:
+            raise ExportError(
+                f"{path}: an HDF5 file without a keras_version attribute, so not a "
+                "Keras model file (weights only?)"
+            )
+    return version.decode() if isinstance(version, bytes) else str(version)
+
+
+def keras_generation(path):
+    """2 or 3: the major version of the Keras that wrote the file; fails for any other."""
+    version = keras_version(path)
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) not in GENERATIONS:
+        raise ExportError(
+            f"{path} was written by Keras {version}; export-keras reads files of "
+            "Keras 2 and Keras 3"
+        )
+    return int(major)
+
+
+def saved_config(path):
+    """The model's architecture as saved in the file (a .keras zip's config.json, an
+    HDF5 file's model_config attribute), or {} when it cannot be read."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                return json.loads(archive.read("config.json"))
+        import h5py
+
+        with h5py.File(path, "r") as h5:
+            config = h5.attrs.get("model_config")
+        return json.loads(config) if config is not None else {}
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+        return {}
+
+
+def saved_layers(config):
+    """Every layer entry of a saved architecture, inside nested models too."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers", []) if isinstance(inner, dict) else []
+    for layer in layers if isinstance(layers, list) else []:
+        if isinstance(layer, dict):
+            yield layer
+            yield from saved_layers(layer)
+
+
+def is_keras_layer(entry, keras_layers):
+    """Whether a saved layer entry names one of Keras's own layer classes."""
+    module = entry.get("module")
+    return (module is None or str(module).split(".")[0] == "keras") and (
+        entry.get("class_name") in MODEL_CLASSES
+        or isinstance(getattr(keras_layers, str(entry.get("class_name")), None), type)
+    )
+
+
+def first_line(error):
+    """The first non-empty line of an exception's message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def layer_named_in(error, model):
+    """The model's layer (nested models included) whose name the error message mentions."""
+    text = str(error)
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop(0)
+        if layer.name in text:
+            return layer
+        stack[:0] = getattr(layer, "layers", [])
+    return None
+
+
+def load_keras_model(path):
+    """Loads the model and returns it with its input side; fails on a file of another
+    Keras generation than this environment's, on a layer that is not Keras's own, and on
+    a shape we cannot serve."""
+    generation = keras_generation(path)
+    import keras  # the Keras behind tf.keras: 2.15 with TensorFlow 2.15, 3.x with 2.16+
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
+    running = keras.__version__
+    if int(running.split(".")[0]) != generation:
+        raise ExportError(
+            f"{path} was written by Keras {keras_version(path)} and this environment has "
+            f"Keras {running}: run `cargo xtask export-keras`, which picks the environment"
+        )
     try:
         model = tf.keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for files it cannot read
-        raise ExportError(f"{path} is not a Keras model Keras can load: {error}") from error
+        for entry in saved_layers(saved_config(path)):
+            if not is_keras_layer(entry, tf.keras.layers):
+                name = (entry.get("config") or {}).get("name", "?")
+                class_name = str(entry.get("class_name")).split(">")[-1]  # "Package>Class"
+                raise ExportError(
+                    f"{path}: layer {name!r} is of class {class_name}, which is "
+                    f"not a layer of Keras {running}; only Keras's own layers can be exported"
+                ) from error
+        raise ExportError(
+            f"{path}: Keras {running} cannot load it: {first_line(error)}"
+        ) from error
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ExportError(
             f"{path}: expected one input and one output, found "
@@ -134,9 +261,14 @@ def convert_to_onnx(model, size, onnx_path):
 
     tf2onnx.logging.set_level(logging.ERROR)
     signature = [tf.TensorSpec((None, size, size, 3), tf.float32, name=ONNX_INPUT_NAME)]
-    proto, _ = tf2onnx.convert.from_keras(
-        model, input_signature=signature, opset=ONNX_OPSET, output_path=str(onnx_path)
-    )
+    try:
+        proto, _ = tf2onnx.convert.from_keras(
+            model, input_signature=signature, opset=ONNX_OPSET, output_path=str(onnx_path)
+        )
+    except Exception as error:  # tf2onnx raises many types for what it cannot convert
+        layer = layer_named_in(error, model)
+        what = f"layer {layer.name!r} ({type(layer).__name__})" if layer else "the model"
+        raise ExportError(f"tf2onnx cannot convert {what}: {first_line(error)}") from error
     inputs = [i.name for i in proto.graph.input]
     outputs = [o.name for o in proto.graph.output]
     if len(inputs) != 1 or len(outputs) != 1:
@@ -204,7 +336,7 @@ def keras_probabilities(model, batch):
     return probabilities
 
 
-def tract_probabilities(onnx_path, batch):
+def tract_probabilities(onnx_path, batch, keras_model):
     """Runs the ONNX file with tract, the engine the Rust classifier uses."""
     import tract
 
@@ -214,7 +346,11 @@ def tract_probabilities(onnx_path, batch):
         runnable = model.into_model().into_runnable()
         return runnable.run([batch])[0].to_numpy()
     except tract.TractError as error:
-        raise ExportError(f"tract cannot run {onnx_path}: {error}") from error
+        layer = layer_named_in(error, keras_model)
+        what = f" (layer {layer.name!r}, {type(layer).__name__})" if layer else ""
+        raise ExportError(
+            f"tract cannot run {onnx_path}{what}: {first_line(error)}"
+        ) from error
 
 
 def write_check_files(check_dir, images, probabilities):
@@ -240,6 +376,7 @@ def labels_for(special_week_index):
 
 def model_meta(args, size, onnx_path, input_name, output_name):
     """The contents of model.json."""
+    import keras
     import tensorflow as tf
     import tf2onnx
 
@@ -265,7 +402,11 @@ def model_meta(args, size, onnx_path, input_name, output_name):
             "source": f"Keras model {args.model_file.name}",
             "source_sha256": sha256_of(args.model_file),
             "exported_by": "xtask/keras/export.py",
-            "versions": {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__},
+            "versions": {
+                "keras": keras.__version__,
+                "tensorflow": tf.__version__,
+                "tf2onnx": tf2onnx.__version__,
+            },
         },
     }
 
@@ -283,7 +424,7 @@ def export(args):
     onnx_path = args.out / ONNX_FILE
     input_name, output_name = convert_to_onnx(model, size, onnx_path)
     write_check_files(args.out / "check", images, expected)
-    actual = tract_probabilities(onnx_path, batch)
+    actual = tract_probabilities(onnx_path, batch, model)
     if actual.shape != expected.shape:
         raise ExportError(f"tract answered shape {actual.shape}, Keras {expected.shape}")
     delta = float(np.abs(expected - actual).max())

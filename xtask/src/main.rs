@@ -44,6 +44,13 @@ enum Command {
         #[arg(long, conflicts_with = "trunk_hook")]
         dist: Option<PathBuf>,
         /// The service worker template [default: assets/sw.js].
+    /// Write the hostile-file table's files (tests/fixtures/hostile) into a directory, to
+    /// try them in the page by hand.
+    Fixtures {
+        /// The directory to write them into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
         #[arg(long)]
         template: Option<PathBuf>,
         /// Run as Trunk's post_build hook: write into $TRUNK_STAGING_DIR, and only when
@@ -70,3 +77,8 @@ fn main() -> Result<()> {
         } => precache::run(dist, template, trunk_hook),
     }
 }
+        Command::Fixtures { out } => {
+            let paths = hostile_fixtures::write_all(&out)?;
+            eprintln!("xtask: wrote {} files into {}", paths.len(), out.display());
+            Ok(())
+        }

@@ -197,7 +197,8 @@ pub fn default_template() -> PathBuf {
 
 /// `cargo xtask precache [--dist DIR] [--template FILE] [--trunk-hook]`.
 ///
-/// With `trunk_hook`, the directory is Trunk's staging directory (`TRUNK_STAGING_DIR`)
+/// It first writes the Content-Security-Policy into the build's `index.html`
+/// ([`crate::csp`]). With `trunk_hook`, the directory is Trunk's staging directory (`TRUNK_STAGING_DIR`)
 /// and nothing is written unless `TRUNK_PROFILE` is `release`, so `trunk serve` never
 /// serves a service worker that would cache development builds.
 pub fn run(dist: Option<PathBuf>, template: Option<PathBuf>, trunk_hook: bool) -> Result<()> {
@@ -216,6 +217,8 @@ pub fn run(dist: Option<PathBuf>, template: Option<PathBuf>, trunk_hook: bool) -
     } else {
         dist.unwrap_or_else(|| workspace_root().join("dist"))
     };
+    // Before the file list: the policy changes index.html, which the version covers.
+    crate::csp::write_into(&dist.join("index.html"))?;
     let template = template.unwrap_or_else(default_template);
     let report = write_service_worker(&dist, &template)?;
     eprintln!(
