@@ -6,9 +6,24 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::calibrate::Platt;
+use crate::export::ExportCheck;
+use crate::head;
 use crate::metrics::{self, ClassScores, Confusion};
 use crate::recipe::{Holdout, Recipe};
-use crate::train::CrossValidation;
+
+/// Out-of-fold scores and per-fold numbers of grouped k-fold cross-validation.
+pub struct CrossValidation {
+    /// P(Special Week) of every original, from the model that did not see its fold.
+    pub scores: Vec<f32>,
+    /// Logit margin l₁ − l₀ of every original, from the same out-of-fold models.
+    pub margins: Vec<f32>,
+    /// Whether each original is Special Week.
+    pub truth: Vec<bool>,
+    /// Per fold: the indices of its samples.
+    pub folds: Vec<Vec<usize>>,
+    /// Loss curve averaged over folds.
+    pub history: Vec<head::EpochLoss>,
+}
 
 /// Scores of one set of predictions at one threshold.
 #[derive(Debug, Clone, Serialize)]
@@ -277,7 +292,7 @@ impl Report {
 }
 
 /// Prints the report for a person.
-pub fn print_summary(report: &Report, parity: Option<f32>) {
+pub fn print_summary(report: &Report, export: Option<&ExportCheck>) {
     let t = &report.test;
     let cv = &report.cross_validation;
     println!(
@@ -318,7 +333,13 @@ pub fn print_summary(report: &Report, parity: Option<f32>) {
             kind.false_positive_rate * 100.0
         );
     }
-    if let Some(diff) = parity {
-        println!("export: reloaded ONNX matches the in-memory model, max |Δp| = {diff:.2e}");
+    if let Some(check) = export {
+        println!(
+            "export: f32 graph matches the in-memory model, max |Δp| = {:.2e}; the written file ({:.1} MB, {:.0} % of f32) max |Δp| = {:.2e}",
+            check.f32_max_diff,
+            check.written_bytes as f64 / 1e6,
+            100.0 * check.written_bytes as f64 / check.f32_bytes as f64,
+            check.written_max_diff
+        );
     }
 }

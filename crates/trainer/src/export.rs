@@ -7,80 +7,19 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 use classifier::Classifier;
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
-use tract_onnx::pb::ModelProto;
 
 use crate::base::Base;
-use crate::features::Pooling;
+use crate::features::{Pooling, block4_pool, preprocessed_base};
 use crate::head::{HIDDEN, TrainedHead};
-use crate::onnx_graph::{self, Dim, attr_int, node, tensor_f32, tensor_i64, value_info};
+use crate::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
+use crate::quantize::{self, InputMeans, WeightFormat};
 
 /// File name of the exported model inside the output directory.
 pub const MODEL_FILE: &str = "special_week.onnx";
 /// File name of the metadata inside the output directory.
 pub const META_FILE: &str = "model.json";
-/// Keras "caffe" preprocessing: mean of the B, G, R channels subtracted after RGB→BGR.
-pub const IMAGENET_BGR_MEAN: [f32; 3] = [103.939, 116.779, 123.68];
 /// The largest probability difference tolerated between the file and the in-memory model.
 pub const PARITY_TOLERANCE: f32 = 1e-5;
-
-/// The base with the ImageNet preprocessing in front: input `image` f32 `[N, S, S, 3]` RGB
-/// 0..255, output the block5_pool map (and, second, the block4_pool map when `pooling`
-/// reads it). Feature extraction and export both start from it, so the head is trained on
-/// exactly what the exported graph computes.
-pub fn preprocessed_base(base: &Base, size: u32, pooling: Pooling) -> Result<ModelProto> {
-    let mut model = onnx_graph::decode(&base.onnx)?;
-    let graph = model.graph.as_mut().context("the base has no graph")?;
-    let base_input = graph
-        .input
-        .first()
-        .context("the base has no input")?
-        .name
-        .clone();
-    let side = i64::from(size);
-    graph.input = vec![value_info(
-        "image",
-        &[
-            Dim::Symbol("N"),
-            Dim::Fixed(side),
-            Dim::Fixed(side),
-            Dim::Fixed(3),
-        ],
-    )];
-    onnx_graph::rename_input_uses(graph, &base_input, "imagenet_bgr_centered");
-    let mut prefix = vec![
-        node(
-            "Gather",
-            &["image", "rgb_to_bgr"],
-            "image_bgr",
-            vec![attr_int("axis", 3)],
-        ),
-        node(
-            "Sub",
-            &["image_bgr", "imagenet_bgr_mean"],
-            "imagenet_bgr_centered",
-            vec![],
-        ),
-    ];
-    prefix.append(&mut graph.node);
-    graph.node = prefix;
-    graph
-        .initializer
-        .push(tensor_i64("rgb_to_bgr", &[3], &[2, 1, 0]));
-    graph
-        .initializer
-        .push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
-    if pooling.uses_block4() {
-        let block4 = block4_pool(graph)?;
-        graph.output.push(value_info(&block4, &[]));
-    }
-    Ok(model)
-}
-
-/// The block4_pool tensor: the output of the base's fourth MaxPool.
-fn block4_pool(graph: &tract_onnx::pb::GraphProto) -> Result<String> {
-    onnx_graph::nth_output_of(graph, "MaxPool", 3)
-        .context("the base has no fourth MaxPool (block4_pool)")
-}
 
 /// Adds per-channel mean and max of `map` to the graph; returns the two outputs' names.
 fn avg_max(graph: &mut tract_onnx::pb::GraphProto, map: &str, tag: &str) -> [String; 2] {
@@ -191,17 +130,97 @@ pub struct MetaInputs {
     pub extra_crops: Vec<classifier::crops::CropBox>,
 }
 
-/// Writes `special_week.onnx` and `model.json` into `out_dir`, reloads the file with tract
-/// and fails unless it reproduces `expected` (the in-memory pipeline's probabilities for
-/// `check_inputs`) within [`PARITY_TOLERANCE`]. Returns the largest difference seen.
+/// How far the written file's probabilities are from the in-memory pipeline's.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportCheck {
+    /// The largest difference of the f32 graph (at most [`PARITY_TOLERANCE`]).
+    pub f32_max_diff: f32,
+    /// The largest difference of the written file (the f32 graph's, or the int8 form's,
+    /// at most [`QUANTIZED_TOLERANCE`]).
+    pub written_max_diff: f32,
+    /// Size of the written ONNX file in bytes.
+    pub written_bytes: usize,
+    /// Size the f32 file would have had.
+    pub f32_bytes: usize,
+}
+
+/// The largest probability difference tolerated between the int8 file and the f32 model.
+pub const QUANTIZED_TOLERANCE: f32 = 0.01;
+
+/// The pictures an export is checked and calibrated on, preprocessed to the model's input.
+pub struct ExportInputs<'a> {
+    /// Inputs the file must reproduce.
+    pub check: &'a [Vec<f32>],
+    /// The in-memory pipeline's probabilities for `check`.
+    pub expected: &'a [[f32; 2]],
+    /// Typical inputs whose layer activations guide the int8 quantisation.
+    pub calibration: &'a [Vec<f32>],
+}
+
+/// Checks the f32 graph `onnx` against the in-memory pipeline within
+/// [`PARITY_TOLERANCE`], stores its weights as `weights` says (int8 must stay within
+/// [`QUANTIZED_TOLERANCE`] and give the same answers), and only then writes
+/// `special_week.onnx` and `model.json` into `out_dir`.
 pub fn write_and_verify(
     out_dir: &Path,
     onnx: &[u8],
     meta: MetaInputs,
-    check_inputs: &[Vec<f32>],
-    expected: &[[f32; 2]],
-) -> Result<f32> {
+    weights: WeightFormat,
+    inputs: &ExportInputs,
+) -> Result<ExportCheck> {
+    let (check_inputs, expected) = (inputs.check, inputs.expected);
+    let f32_meta = model_meta(onnx, meta);
+    f32_meta.validate()?;
+    let (f32_max_diff, _) = compare_with(onnx, f32_meta.clone(), check_inputs, expected)?;
+    ensure!(
+        f32_max_diff <= PARITY_TOLERANCE,
+        "the exported ONNX differs from the in-memory model by {f32_max_diff:e} (> {PARITY_TOLERANCE:e})"
+    );
+    let written = match weights {
+        WeightFormat::F32 => onnx.to_vec(),
+        WeightFormat::Int8 => {
+            let shape = f32_meta.input.shape(1);
+            let means = InputMeans::measure(onnx, inputs.calibration, &shape)?;
+            quantize::to_int8(onnx, Some(&means))?.0
+        }
+    };
     let meta = ModelMeta {
+        model_sha256: classifier::model::sha256_hex(&written),
+        ..f32_meta
+    };
+    let (written_max_diff, flipped) = compare_with(&written, meta.clone(), check_inputs, expected)?;
+    let tolerance = match weights {
+        WeightFormat::F32 => PARITY_TOLERANCE,
+        WeightFormat::Int8 => QUANTIZED_TOLERANCE,
+    };
+    ensure!(
+        written_max_diff <= tolerance,
+        "the {weights:?} model differs from the in-memory model by {written_max_diff:e} (> {tolerance:e})"
+    );
+    ensure!(
+        flipped == 0,
+        "the {weights:?} model answers {flipped} check image(s) differently from the in-memory model"
+    );
+    fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let model_path = out_dir.join(MODEL_FILE);
+    fs::write(&model_path, &written)
+        .with_context(|| format!("cannot write {}", model_path.display()))?;
+    fs::write(out_dir.join(META_FILE), meta.to_json() + "\n")?;
+    ensure!(
+        fs::read(&model_path)? == written,
+        "{} does not read back as written",
+        model_path.display()
+    );
+    Ok(ExportCheck {
+        f32_max_diff,
+        written_max_diff,
+        written_bytes: written.len(),
+        f32_bytes: onnx.len(),
+    })
+}
+
+fn model_meta(onnx: &[u8], meta: MetaInputs) -> ModelMeta {
+    ModelMeta {
         format_version: classifier::meta::FORMAT_VERSION,
         model_file: MODEL_FILE.into(),
         model_sha256: classifier::model::sha256_hex(onnx),
@@ -221,29 +240,33 @@ pub fn write_and_verify(
         base: meta.base,
         dataset: meta.dataset,
         metrics: meta.metrics,
-    };
-    meta.validate()?;
-    fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let model_path = out_dir.join(MODEL_FILE);
-    fs::write(&model_path, onnx)
-        .with_context(|| format!("cannot write {}", model_path.display()))?;
-    fs::write(out_dir.join(META_FILE), meta.to_json() + "\n")?;
+    }
+}
 
-    let reloaded = fs::read(&model_path)?;
-    let classifier =
-        Classifier::load(&reloaded, meta).context("the exported model does not load")?;
+/// The largest difference between the model's probabilities for `inputs` and `expected`,
+/// and how many answers (at the model's threshold) differ.
+fn compare_with(
+    onnx: &[u8],
+    meta: ModelMeta,
+    inputs: &[Vec<f32>],
+    expected: &[[f32; 2]],
+) -> Result<(f32, usize)> {
+    let classifier = Classifier::load(onnx, meta).context("the exported model does not load")?;
+    let (threshold, positive) = {
+        let meta = classifier.meta();
+        (meta.threshold, meta.special_week_index)
+    };
     let mut worst = 0.0_f32;
-    for (input, want) in check_inputs.iter().zip(expected) {
-        let got = classifier.classify_tensor(input.clone())?.probabilities;
+    let mut flipped = 0;
+    for (input, want) in inputs.iter().zip(expected) {
+        let prediction = classifier.classify_tensor(input.clone())?;
+        flipped += usize::from(prediction.is_special_week != (want[positive] >= threshold));
+        let got = prediction.probabilities;
         worst = got
             .iter()
             .zip(want)
             .map(|(a, b)| (a - b).abs())
             .fold(worst, f32::max);
     }
-    ensure!(
-        worst <= PARITY_TOLERANCE,
-        "the exported ONNX differs from the in-memory model by {worst:e} (> {PARITY_TOLERANCE:e})"
-    );
-    Ok(worst)
+    Ok((worst, flipped))
 }

@@ -1,5 +1,6 @@
-//! Frozen-base features: run the VGG16 base once per input image, in batches, on every
-//! core, and cache the block5_pool maps on disk keyed by the exact inputs.
+//! Frozen-base features: the base graph with the ImageNet preprocessing in front (which
+//! the export extends with the head), run once per input image, in batches, on every core,
+//! with the block5_pool (and block4_pool) maps cached on disk keyed by the exact inputs.
 
 use std::fs;
 use std::path::Path;
@@ -10,10 +11,13 @@ use classifier::runtime::{self, Plan};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tract_onnx::pb::ModelProto;
 
 use crate::base::Base;
-use crate::{export, onnx_graph};
+use crate::onnx_graph::{self, Dim, attr_int, node, tensor_f32, tensor_i64, value_info};
 
+/// Keras "caffe" preprocessing: mean of the B, G, R channels subtracted after RGB→BGR.
+pub const IMAGENET_BGR_MEAN: [f32; 3] = [103.939, 116.779, 123.68];
 /// Images per base run.
 const BATCH: usize = 8;
 
@@ -72,7 +76,7 @@ pub fn extract(
     cache_dir: &Path,
     what: &str,
 ) -> Result<Vec<Vec<f32>>> {
-    let onnx = onnx_graph::encode(&export::preprocessed_base(base, spec.size, pooling)?);
+    let onnx = onnx_graph::encode(&preprocessed_base(base, spec.size, pooling)?);
     let cache_path = cache_dir.join(format!("features-{}.bin", cache_key(&onnx, spec, inputs)));
     if let Ok(bytes) = fs::read(&cache_path)
         && let Some(maps) = decode_cache(&bytes, inputs.len())
@@ -176,6 +180,65 @@ fn decode_cache(bytes: &[u8], expected: usize) -> Option<Vec<Vec<f32>>> {
         .collect();
     (per_map > 0 && values.len() == per_map * expected)
         .then(|| values.chunks_exact(per_map).map(<[f32]>::to_vec).collect())
+}
+
+/// The base with the ImageNet preprocessing in front: input `image` f32 `[N, S, S, 3]` RGB
+/// 0..255, output the block5_pool map (and, second, the block4_pool map when `pooling`
+/// reads it). Feature extraction and export both start from it, so the head is trained on
+/// exactly what the exported graph computes.
+pub fn preprocessed_base(base: &Base, size: u32, pooling: Pooling) -> Result<ModelProto> {
+    let mut model = onnx_graph::decode(&base.onnx)?;
+    let graph = model.graph.as_mut().context("the base has no graph")?;
+    let base_input = graph
+        .input
+        .first()
+        .context("the base has no input")?
+        .name
+        .clone();
+    let side = i64::from(size);
+    graph.input = vec![value_info(
+        "image",
+        &[
+            Dim::Symbol("N"),
+            Dim::Fixed(side),
+            Dim::Fixed(side),
+            Dim::Fixed(3),
+        ],
+    )];
+    onnx_graph::rename_input_uses(graph, &base_input, "imagenet_bgr_centered");
+    let mut prefix = vec![
+        node(
+            "Gather",
+            &["image", "rgb_to_bgr"],
+            "image_bgr",
+            vec![attr_int("axis", 3)],
+        ),
+        node(
+            "Sub",
+            &["image_bgr", "imagenet_bgr_mean"],
+            "imagenet_bgr_centered",
+            vec![],
+        ),
+    ];
+    prefix.append(&mut graph.node);
+    graph.node = prefix;
+    graph
+        .initializer
+        .push(tensor_i64("rgb_to_bgr", &[3], &[2, 1, 0]));
+    graph
+        .initializer
+        .push(tensor_f32("imagenet_bgr_mean", &[3], &IMAGENET_BGR_MEAN));
+    if pooling.uses_block4() {
+        let block4 = block4_pool(graph)?;
+        graph.output.push(value_info(&block4, &[]));
+    }
+    Ok(model)
+}
+
+/// The block4_pool tensor: the output of the base's fourth MaxPool.
+pub fn block4_pool(graph: &tract_onnx::pb::GraphProto) -> Result<String> {
+    onnx_graph::nth_output_of(graph, "MaxPool", 3)
+        .context("the base has no fourth MaxPool (block4_pool)")
 }
 
 #[cfg(test)]

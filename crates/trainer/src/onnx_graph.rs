@@ -175,6 +175,16 @@ pub fn attr_int(name: &str, value: i64) -> AttributeProto {
     }
 }
 
+/// An attribute holding a list of integers (e.g. a convolution's `pads`).
+pub fn attr_ints(name: &str, values: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: values.to_vec(),
+        ..Default::default()
+    }
+}
+
 /// Renames every use of tensor `from` as a node input to `to`.
 pub fn rename_input_uses(graph: &mut pb::GraphProto, from: &str, to: &str) {
     for input in graph.node.iter_mut().flat_map(|n| n.input.iter_mut()) {

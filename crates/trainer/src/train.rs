@@ -14,11 +14,12 @@ use serde_json::json;
 
 use crate::calibrate::Platt;
 use crate::dataset::{self, Dataset};
-use crate::evaluate::{self, KindScores, Report};
+use crate::evaluate::{self, CrossValidation, KindScores, Report};
 use crate::export::{self, MetaInputs};
 use crate::features;
 use crate::head::{self, TrainedHead};
 use crate::manifest::{self, Kind};
+use crate::quantize::WeightFormat;
 use crate::recipe::{Holdout, Recipe};
 use crate::{RESIZE_FILTER, base, plots, split, views};
 
@@ -42,6 +43,8 @@ pub struct TrainOptions {
     pub group_regex: Regex,
     /// Evaluate only; write the report but no model.
     pub evaluate_only: bool,
+    /// How the exported file stores its weights.
+    pub weights: WeightFormat,
 }
 
 /// Pooled head inputs of the original images and of the extra training pictures.
@@ -163,18 +166,18 @@ pub fn run(options: &TrainOptions) -> Result<()> {
         &cv.truth,
         threshold,
     )?;
-    let mut parity = None;
+    let mut export_check = None;
     if !options.evaluate_only {
         let (rows, labels) = features.training_rows(&truth, |_| true);
         let mut head = head::train(&rows, &labels, None, &recipe.head)?;
         if let Some(platt) = calibration {
             platt.fold_into(&mut head);
         }
-        parity = Some(export_model(
+        export_check = Some(export_model(
             &base, &dataset, &spec, &features, &head, &report, options,
         )?);
     }
-    evaluate::print_summary(&report, parity);
+    evaluate::print_summary(&report, export_check.as_ref());
     Ok(())
 }
 
@@ -375,20 +378,6 @@ fn real_samples(dataset: &Dataset, scores: &[f32], truth: &[bool]) -> (Vec<f32>,
         .unzip()
 }
 
-/// Out-of-fold scores and per-fold numbers of grouped k-fold cross-validation.
-pub struct CrossValidation {
-    /// P(Special Week) of every original, from the model that did not see its fold.
-    pub scores: Vec<f32>,
-    /// Logit margin l₁ − l₀ of every original, from the same out-of-fold models.
-    pub margins: Vec<f32>,
-    /// Whether each original is Special Week.
-    pub truth: Vec<bool>,
-    /// Per fold: the indices of its samples.
-    pub folds: Vec<Vec<usize>>,
-    /// Loss curve averaged over folds.
-    pub history: Vec<head::EpochLoss>,
-}
-
 fn cross_validate(
     features: &Features,
     truth: &[usize],
@@ -475,6 +464,9 @@ fn random_holdout(
     Ok((scores, held_truth, head.history))
 }
 
+/// Pictures of the dataset, evenly spaced, whose activations guide the int8 export.
+const CALIBRATION_IMAGES: usize = 64;
+
 fn export_model(
     base: &base::Base,
     dataset: &Dataset,
@@ -483,20 +475,18 @@ fn export_model(
     head: &TrainedHead,
     report: &Report,
     options: &TrainOptions,
-) -> Result<f32> {
+) -> Result<export::ExportCheck> {
     let onnx = export::build_onnx(base, spec.size, options.recipe.pooling, head)?;
-    let check: Vec<usize> = (0..dataset.samples.len())
-        .step_by((dataset.samples.len() / 8).max(1))
-        .collect();
-    let check_inputs: Vec<Vec<f32>> = check
-        .iter()
-        .map(|&i| preprocess::to_tensor(&dataset.samples[i].image, spec))
-        .collect();
+    let every = |n: usize| (0..dataset.samples.len()).step_by((dataset.samples.len() / n).max(1));
+    let tensor = |i: usize| preprocess::to_tensor(&dataset.samples[i].image, spec);
+    let check: Vec<usize> = every(8).collect();
+    let check_inputs: Vec<Vec<f32>> = check.iter().map(|&i| tensor(i)).collect();
     let check_rows: Vec<Vec<f32>> = check
         .iter()
         .map(|&i| features.originals[i].clone())
         .collect();
     let expected = head.predict(&check_rows);
+    let calibration: Vec<Vec<f32>> = every(CALIBRATION_IMAGES).map(tensor).collect();
     let negative_class =
         &dataset.classes[usize::from(dataset.classes[0] == options.positive_class)];
     let meta = MetaInputs {
@@ -518,7 +508,12 @@ fn export_model(
         metrics: report.headline(),
         extra_crops: options.recipe.crops.extra_boxes(),
     };
-    export::write_and_verify(&options.out, &onnx, meta, &check_inputs, &expected)
+    let inputs = export::ExportInputs {
+        check: &check_inputs,
+        expected: &expected,
+        calibration: &calibration,
+    };
+    export::write_and_verify(&options.out, &onnx, meta, options.weights, &inputs)
 }
 
 fn write_report(out: &std::path::Path, report: &Report, history: &[head::EpochLoss]) -> Result<()> {

@@ -8,6 +8,7 @@ use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use regex::Regex;
+use trainer::quantize::WeightFormat;
 use trainer::recipe::RecipeName;
 use trainer::train::{self, TrainOptions};
 use trainer::{base, export};
@@ -80,13 +81,14 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     let options = TrainOptions {
         dataset: data.clone(),
         out: out.clone(),
-        cache_dir: cache,
+        cache_dir: cache.clone(),
         recipe,
         folds: 3,
         positive_class: "special_week".into(),
         labels_ja: ["スペシャルウィーク".into(), "スペシャルウィーク以外".into()],
         group_regex: Regex::new(trainer::DEFAULT_GROUP_REGEX).unwrap(),
         evaluate_only: false,
+        weights: WeightFormat::Int8,
     };
     train::run(&options).expect("training succeeds");
 
@@ -104,6 +106,14 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     for file in [export::MODEL_FILE, export::META_FILE, "loss.png", "roc.png"] {
         assert!(out.join(file).is_file(), "{file} written");
     }
+    let base_bytes = base::load(&cache).unwrap().onnx.len();
+    let model_bytes = std::fs::metadata(out.join(export::MODEL_FILE))
+        .unwrap()
+        .len() as usize;
+    assert!(
+        model_bytes * 10 <= base_bytes * 3,
+        "the int8 model ({model_bytes} bytes) is at most 30 % of the f32 base alone ({base_bytes})"
+    );
 
     let disc = data.join("special_week").join("card_10003_0.png");
     let bar = data.join("other").join("card_20007_1.png");

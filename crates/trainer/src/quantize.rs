@@ -1,0 +1,511 @@
+//! Smaller model files: the weights of every `Conv` and `Gemm` stored as int8 with one
+//! scale per output channel, each behind a `DequantizeLinear` node. tract folds those nodes
+//! into f32 constants when it loads the model, so the model still computes in f32; only
+//! the file (and its download) is about four times smaller.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result, bail};
+use classifier::runtime;
+use tract_onnx::pb::{GraphProto, TensorProto, tensor_proto::DataType};
+
+use crate::onnx_graph::{self, attr_int, node};
+
+/// How the exported file stores the weights of its convolutions and dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightFormat {
+    /// int8 per output channel with a `DequantizeLinear` in front (about 25 % of f32).
+    Int8,
+    /// Plain f32, as trained.
+    F32,
+}
+
+/// The largest int8 magnitude used: symmetric, so -127..=127 and zero stays exact.
+const INT8_MAX: f32 = 127.0;
+
+/// What [`compress`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuantizeSummary {
+    /// Weight tensors stored as int8.
+    pub tensors: usize,
+    /// Weights in them.
+    pub weights: usize,
+    /// Weight tensors stored as f16.
+    pub f16_tensors: usize,
+    /// Biases corrected for the mean error of their layer's int8 weights.
+    pub corrected_biases: usize,
+}
+
+/// A `Conv` or `Gemm` node whose weight can be stored as int8.
+#[derive(Debug, Clone)]
+struct Layer {
+    /// Index of the node in the graph.
+    node: usize,
+    /// The weight initialiser.
+    weight: String,
+    /// The tensor the layer multiplies with its weight.
+    data: String,
+    /// The weight's output-channel axis.
+    out_axis: usize,
+    /// The weight's input-channel axis.
+    in_axis: usize,
+}
+
+/// The mean of every layer's input per input channel over a few typical images: what
+/// [`to_int8`] needs to correct each layer's bias for the mean error of its int8 weights.
+#[derive(Debug, Clone, Default)]
+pub struct InputMeans(HashMap<String, ChannelMeans>);
+
+/// One layer input's per-channel mean and mean absolute value.
+#[derive(Debug, Clone, Default)]
+struct ChannelMeans {
+    mean: Vec<f32>,
+    mean_abs: Vec<f32>,
+}
+
+impl InputMeans {
+    /// Runs the f32 model on `images` (each one input of `image_shape`) and averages the
+    /// input of every quantisable layer per channel (axis 1: NCHW maps, `[N, features]`
+    /// rows).
+    pub fn measure(onnx: &[u8], images: &[Vec<f32>], image_shape: &[usize]) -> Result<Self> {
+        let mut model = onnx_graph::decode(onnx)?;
+        let graph = model.graph.as_mut().context("the ONNX file has no graph")?;
+        let inputs: Vec<(String, usize)> = layers(graph)
+            .into_iter()
+            .filter_map(|layer| {
+                let weight = graph.initializer.iter().find(|t| t.name == layer.weight)?;
+                let channels = usize::try_from(weight.dims[layer.in_axis]).ok()?;
+                Some((layer.data, channels))
+            })
+            .collect();
+        graph.output = inputs
+            .iter()
+            .map(|(name, _)| onnx_graph::value_info(name, &[]))
+            .collect();
+        let plan = runtime::load_plan(&onnx_graph::encode(&model), image_shape)
+            .context("cannot run the model to measure its layers' inputs")?;
+        let mut sums: Vec<[Vec<f64>; 2]> = inputs
+            .iter()
+            .map(|(_, c)| [vec![0.0; *c], vec![0.0; *c]])
+            .collect();
+        for image in images {
+            let outputs = runtime::run_plan_outputs(&plan, image.clone(), image_shape)?;
+            for ([sum, sum_abs], values) in sums.iter_mut().zip(&outputs) {
+                let channels = sum.len();
+                let batch = image_shape.first().copied().unwrap_or(1).max(1);
+                let inner = (values.len() / (channels * batch)).max(1);
+                let weight = 1.0 / (inner * batch * images.len()) as f64;
+                for (i, v) in values.iter().enumerate() {
+                    sum[(i / inner) % channels] += f64::from(*v) * weight;
+                    sum_abs[(i / inner) % channels] += f64::from(v.abs()) * weight;
+                }
+            }
+        }
+        let to_f32 = |v: Vec<f64>| v.into_iter().map(|m| m as f32).collect();
+        Ok(Self(
+            inputs
+                .into_iter()
+                .zip(sums)
+                .map(|((name, _), [sum, sum_abs])| {
+                    let means = ChannelMeans {
+                        mean: to_f32(sum),
+                        mean_abs: to_f32(sum_abs),
+                    };
+                    (name, means)
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// How one layer's weight is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// int8 per output channel behind `DequantizeLinear`.
+    Int8,
+    /// IEEE half precision behind `Cast`.
+    F16,
+    /// Unchanged.
+    F32,
+}
+
+/// Stores the weights of every `Conv` and `Gemm` of `onnx` as `storage` says for each
+/// weight name and returns the new file. Weights shared with other nodes stay f32, and so
+/// do biases. With `means` (see [`InputMeans`]), int8 layers are quantised activation-aware
+/// (input channels that carry more signal get finer steps) and each bias absorbs the mean
+/// error its layer's int8 weights make on typical inputs (bias correction).
+pub fn compress(
+    onnx: &[u8],
+    means: Option<&InputMeans>,
+    storage: &dyn Fn(&str) -> Storage,
+) -> Result<(Vec<u8>, QuantizeSummary)> {
+    let mut model = onnx_graph::decode(onnx)?;
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(0, |o| o.version);
+    if opset < 13 {
+        bail!("per-channel DequantizeLinear needs ONNX opset 13 or later; the model has {opset}");
+    }
+    let graph = model.graph.as_mut().context("the ONNX file has no graph")?;
+    let mut summary = QuantizeSummary::default();
+    let mut decode_nodes = Vec::new();
+    for layer in layers(graph) {
+        let store = storage(&layer.weight);
+        if store == Storage::F32 {
+            continue;
+        }
+        let Some(values) = onnx_graph::initializer_f32(graph, &layer.weight) else {
+            continue;
+        };
+        let index = graph
+            .initializer
+            .iter()
+            .position(|t| t.name == layer.weight)
+            .context("the weight initialiser vanished")?;
+        let dims: Vec<usize> = graph.initializer[index]
+            .dims
+            .iter()
+            .map(|&d| usize::try_from(d).context("negative dimension"))
+            .collect::<Result<_>>()?;
+        graph.initializer.remove(index);
+        let name = layer.weight.clone();
+        let shape = Shape::new(&dims);
+        let dims_i64: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+        if store == Storage::F16 {
+            graph
+                .initializer
+                .push(tensor_f16(&format!("{name}_f16"), &dims_i64, &values));
+            decode_nodes.push(node(
+                "Cast",
+                &[&format!("{name}_f16")],
+                &name,
+                vec![attr_int("to", DataType::Float as i64)],
+            ));
+            summary.f16_tensors += 1;
+            continue;
+        }
+        let channel_means = means.and_then(|m| m.0.get(&layer.data));
+        let input_scale = channel_means.map(|m| activation_aware_scale(&m.mean_abs));
+        let scaled: Vec<f32> = match &input_scale {
+            Some(t) => values
+                .iter()
+                .enumerate()
+                .map(|(k, w)| w * t[shape.along(k, layer.in_axis)])
+                .collect(),
+            None => values.clone(),
+        };
+        let (quantized, scales) = quantize_per_channel(&scaled, &shape, layer.out_axis);
+        let dequantized: Vec<f32> = quantized
+            .iter()
+            .enumerate()
+            .map(|(k, q)| {
+                let t = input_scale
+                    .as_ref()
+                    .map_or(1.0, |t| t[shape.along(k, layer.in_axis)]);
+                f32::from(*q) * scales[shape.along(k, layer.out_axis)] / t
+            })
+            .collect();
+        if let Some(m) = channel_means {
+            let correction = bias_correction(&values, &dequantized, &shape, &layer, &m.mean);
+            correct_bias(graph, &layer, &correction)?;
+            summary.corrected_biases += 1;
+        }
+        let channels = dims[layer.out_axis];
+        let (q, scale, zero) = (
+            format!("{name}_int8"),
+            format!("{name}_scale"),
+            format!("{name}_zero"),
+        );
+        graph.initializer.extend([
+            tensor_i8(&q, &dims_i64, &quantized),
+            onnx_graph::tensor_f32(&scale, &[channels as i64], &scales),
+            tensor_i8(&zero, &[channels as i64], &vec![0; channels]),
+        ]);
+        let dequantized_name = match &input_scale {
+            Some(_) => format!("{name}_scaled"),
+            None => name.clone(),
+        };
+        decode_nodes.push(node(
+            "DequantizeLinear",
+            &[&q, &scale, &zero],
+            &dequantized_name,
+            vec![attr_int("axis", layer.out_axis as i64)],
+        ));
+        if let Some(t) = input_scale {
+            let mut inverse_dims = vec![1_i64; dims.len()];
+            inverse_dims[layer.in_axis] = dims[layer.in_axis] as i64;
+            let inverse: Vec<f32> = t.iter().map(|t| 1.0 / t).collect();
+            let inverse_name = format!("{name}_input_scale");
+            graph.initializer.push(onnx_graph::tensor_f32(
+                &inverse_name,
+                &inverse_dims,
+                &inverse,
+            ));
+            decode_nodes.push(node(
+                "Mul",
+                &[&dequantized_name, &inverse_name],
+                &name,
+                vec![],
+            ));
+        }
+        summary.tensors += 1;
+        summary.weights += values.len();
+    }
+    decode_nodes.append(&mut graph.node);
+    graph.node = decode_nodes;
+    Ok((onnx_graph::encode(&model), summary))
+}
+
+/// Stores every `Conv` and `Gemm` weight as int8 (see [`compress`]).
+pub fn to_int8(onnx: &[u8], means: Option<&InputMeans>) -> Result<(Vec<u8>, QuantizeSummary)> {
+    compress(onnx, means, &|_| Storage::Int8)
+}
+
+/// How strongly the activation-aware scale follows the inputs' magnitude (0: not at all).
+const ACTIVATION_AWARE_EXPONENT: f32 = 0.5;
+
+/// Per input channel: mean |input|^α, normalised to a geometric mean of 1 (channels that
+/// never fire get the smallest scale seen, not zero).
+fn activation_aware_scale(mean_abs: &[f32]) -> Vec<f32> {
+    let floor = mean_abs
+        .iter()
+        .copied()
+        .filter(|m| *m > 0.0)
+        .fold(f32::INFINITY, f32::min);
+    let floor = if floor.is_finite() { floor } else { 1.0 };
+    let raw: Vec<f32> = mean_abs
+        .iter()
+        .map(|m| m.max(floor).powf(ACTIVATION_AWARE_EXPONENT))
+        .collect();
+    let log_mean = raw.iter().map(|r| r.ln()).sum::<f32>() / raw.len().max(1) as f32;
+    raw.iter().map(|r| r / log_mean.exp()).collect()
+}
+
+/// The `Conv` and `Gemm` nodes whose weight is an initialiser of rank 2 or more that only
+/// that node reads.
+fn layers(graph: &GraphProto) -> Vec<Layer> {
+    let uses = |name: &str| {
+        graph
+            .node
+            .iter()
+            .flat_map(|n| &n.input)
+            .filter(|i| *i == name)
+            .count()
+    };
+    graph
+        .node
+        .iter()
+        .enumerate()
+        .filter_map(|(index, n)| {
+            let (data, weight) = (n.input.first()?, n.input.get(1)?);
+            let (out_axis, in_axis) = match n.op_type.as_str() {
+                "Conv" => (0, 1),
+                "Gemm" if n.attribute.iter().any(|a| a.name == "transB" && a.i == 1) => (0, 1),
+                "Gemm" => (1, 0),
+                _ => return None,
+            };
+            let tensor = graph.initializer.iter().find(|t| &t.name == weight)?;
+            (tensor.dims.len() >= 2 && uses(weight) == 1).then(|| Layer {
+                node: index,
+                weight: weight.clone(),
+                data: data.clone(),
+                out_axis,
+                in_axis,
+            })
+        })
+        .collect()
+}
+
+/// Row-major dimensions, to find an element's position along one axis.
+struct Shape {
+    dims: Vec<usize>,
+    strides: Vec<usize>,
+}
+
+impl Shape {
+    fn new(dims: &[usize]) -> Self {
+        let mut strides = vec![1; dims.len()];
+        for axis in (0..dims.len().saturating_sub(1)).rev() {
+            strides[axis] = strides[axis + 1] * dims[axis + 1];
+        }
+        Self {
+            dims: dims.to_vec(),
+            strides,
+        }
+    }
+
+    /// Position of the `index`-th element along `axis`.
+    fn along(&self, index: usize, axis: usize) -> usize {
+        (index / self.strides[axis]) % self.dims[axis]
+    }
+}
+
+/// Per output channel: Σ (w − dequantised w) · E[input channel], the mean amount by which
+/// the int8 layer's output falls short of the f32 one.
+fn bias_correction(
+    values: &[f32],
+    dequantized: &[f32],
+    shape: &Shape,
+    layer: &Layer,
+    input_mean: &[f32],
+) -> Vec<f32> {
+    let mut correction = vec![0.0_f64; shape.dims[layer.out_axis]];
+    for (k, (w, d)) in values.iter().zip(dequantized).enumerate() {
+        let mean = input_mean
+            .get(shape.along(k, layer.in_axis))
+            .copied()
+            .unwrap_or(0.0);
+        correction[shape.along(k, layer.out_axis)] += f64::from(w - d) * f64::from(mean);
+    }
+    correction.into_iter().map(|c| c as f32).collect()
+}
+
+/// Adds `correction` to the layer's bias: a new initialiser, so a bias shared with other
+/// nodes stays as it was; a layer without a bias gets one.
+fn correct_bias(graph: &mut GraphProto, layer: &Layer, correction: &[f32]) -> Result<()> {
+    let old = graph.node[layer.node].input.get(2).cloned();
+    let mut bias = match &old {
+        Some(name) => onnx_graph::initializer_f32(graph, name)
+            .with_context(|| format!("the bias {name} is not an f32 initialiser"))?,
+        None => vec![0.0; correction.len()],
+    };
+    anyhow::ensure!(
+        bias.len() == correction.len(),
+        "the bias of {} is not per output channel",
+        layer.weight
+    );
+    for (b, c) in bias.iter_mut().zip(correction) {
+        *b += c;
+    }
+    let name = format!("{}_bias_corrected", layer.weight);
+    graph
+        .initializer
+        .push(onnx_graph::tensor_f32(&name, &[bias.len() as i64], &bias));
+    let inputs = &mut graph.node[layer.node].input;
+    inputs.truncate(2);
+    inputs.push(name);
+    Ok(())
+}
+
+/// Symmetric int8 quantisation of `values` (of `shape`) with one scale per position along
+/// `axis`: `value ≈ q × scale`, `q` in -127..=127. A channel of zeros gets scale 1.
+fn quantize_per_channel(values: &[f32], shape: &Shape, axis: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut max_abs = vec![0.0_f32; shape.dims[axis]];
+    for (i, v) in values.iter().enumerate() {
+        let c = shape.along(i, axis);
+        max_abs[c] = max_abs[c].max(v.abs());
+    }
+    let scales: Vec<f32> = max_abs
+        .iter()
+        .map(|&m| if m > 0.0 { m / INT8_MAX } else { 1.0 })
+        .collect();
+    let quantized = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (v / scales[shape.along(i, axis)])
+                .round()
+                .clamp(-INT8_MAX, INT8_MAX) as i8
+        })
+        .collect();
+    (quantized, scales)
+}
+
+fn tensor_f16(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float16 as i32,
+        raw_data: values
+            .iter()
+            .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn tensor_i8(name: &str, dims: &[i64], values: &[i8]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Int8 as i32,
+        raw_data: values.iter().map(|&v| v as u8).collect(),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_channel_keeps_its_own_scale_and_error_stays_below_half_a_step() {
+        // Two channels of three weights, channel 1 ten times larger than channel 0.
+        let values = [0.1, -0.05, 0.02, 1.0, -0.5, 0.25];
+        let (q, scales) = quantize_per_channel(&values, &Shape::new(&[2, 3]), 0);
+        assert_eq!(scales, vec![0.1 / 127.0, 1.0 / 127.0]);
+        assert_eq!(q[0], 127);
+        assert_eq!(q[3], 127);
+        assert_eq!(q[4], -64);
+        for (i, v) in values.iter().enumerate() {
+            let back = f32::from(q[i]) * scales[i / 3];
+            assert!(
+                (back - v).abs() <= scales[i / 3] / 2.0 + 1e-9,
+                "{i}: {back} vs {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_channel_axis_can_be_the_second_one() {
+        // Shape [2, 2] with channels on axis 1: channel 1 is indices 1 and 3.
+        let values = [0.5, 4.0, -0.25, -2.0];
+        let (q, scales) = quantize_per_channel(&values, &Shape::new(&[2, 2]), 1);
+        assert_eq!(scales, vec![0.5 / 127.0, 4.0 / 127.0]);
+        assert_eq!(q, vec![127, 127, -64, -64]);
+    }
+
+    #[test]
+    fn a_zero_channel_gets_scale_one_and_zeros() {
+        let (q, scales) = quantize_per_channel(&[0.0, 0.0, 3.0, -3.0], &Shape::new(&[2, 2]), 0);
+        assert_eq!(scales[0], 1.0);
+        assert_eq!(&q[..2], &[0, 0]);
+        assert_eq!(&q[2..], &[127, -127]);
+    }
+
+    #[test]
+    fn the_bias_correction_is_the_weight_error_times_the_mean_input() {
+        // A Gemm weight [out=2, in=3]; inputs average 1, 2 and 0.
+        let layer = Layer {
+            node: 0,
+            weight: "w".into(),
+            data: "x".into(),
+            out_axis: 0,
+            in_axis: 1,
+        };
+        let shape = Shape::new(&[2, 3]);
+        let values = [1.0, 0.3, 0.7, -2.0, 0.01, 0.5];
+        let (q, scales) = quantize_per_channel(&values, &shape, 0);
+        let dequantized: Vec<f32> = (0..6).map(|k| f32::from(q[k]) * scales[k / 3]).collect();
+        let correction = bias_correction(&values, &dequantized, &shape, &layer, &[1.0, 2.0, 0.0]);
+        for out in 0..2 {
+            let want: f32 = (0..3)
+                .map(|i| {
+                    let k = out * 3 + i;
+                    (values[k] - f32::from(q[k]) * scales[out]) * [1.0, 2.0, 0.0][i]
+                })
+                .sum();
+            assert!(
+                (correction[out] - want).abs() < 1e-7,
+                "{out}: {} vs {want}",
+                correction[out]
+            );
+        }
+        assert!(
+            correction.iter().any(|c| c.abs() > 1e-5),
+            "the example has rounding error"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! The int8 export runs in tract and stays close to the f32 graph it came from.
+
+use classifier::runtime;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use tract_onnx::pb::{GraphProto, ModelProto, OperatorSetIdProto};
+use trainer::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
+use trainer::quantize::{self, InputMeans, Storage};
+
+const INPUT_SHAPE: [usize; 4] = [2, 3, 8, 8];
+
+/// Conv 3→16 (3×3, same padding) → Relu → Flatten → Gemm (transB) → Gemm (no transB).
+fn small_model(rng: &mut StdRng) -> Vec<u8> {
+    let mut random = |n: usize, spread: f32| -> Vec<f32> {
+        (0..n).map(|_| rng.random_range(-spread..spread)).collect()
+    };
+    let hidden = 16 * 8 * 8;
+    let graph = GraphProto {
+        name: "small".into(),
+        node: vec![
+            node(
+                "Conv",
+                &["x", "conv_w", "conv_b"],
+                "conv",
+                vec![onnx_graph::attr_ints("pads", &[1, 1, 1, 1])],
+            ),
+            node("Relu", &["conv"], "relu", vec![]),
+            node("Flatten", &["relu"], "flat", vec![attr_int("axis", 1)]),
+            node(
+                "Gemm",
+                &["flat", "dense_w", "dense_b"],
+                "dense",
+                vec![attr_int("transB", 1)],
+            ),
+            node("Gemm", &["dense", "out_w"], "y", vec![]),
+        ],
+        initializer: vec![
+            tensor_f32("conv_w", &[16, 3, 3, 3], &random(16 * 27, 0.5)),
+            tensor_f32("conv_b", &[16], &random(16, 0.1)),
+            tensor_f32("dense_w", &[10, hidden as i64], &random(10 * hidden, 0.05)),
+            tensor_f32("dense_b", &[10], &random(10, 0.1)),
+            tensor_f32("out_w", &[10, 4], &random(40, 1.0)),
+        ],
+        input: vec![value_info("x", &INPUT_SHAPE.map(|d| Dim::Fixed(d as i64)))],
+        output: vec![value_info("y", &[])],
+        ..Default::default()
+    };
+    let model = ModelProto {
+        ir_version: 7,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    };
+    onnx_graph::encode(&model)
+}
+
+fn run(onnx: &[u8], input: &[f32]) -> Vec<f32> {
+    let plan = runtime::load_plan(onnx, &INPUT_SHAPE).expect("the model loads in tract");
+    runtime::run_plan(&plan, input.to_vec(), &INPUT_SHAPE).expect("the model runs")
+}
+
+#[test]
+fn int8_weights_give_nearly_the_f32_outputs_from_a_quarter_of_the_bytes() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let f32_model = small_model(&mut rng);
+    let input: Vec<f32> = (0..INPUT_SHAPE.iter().product())
+        .map(|_| rng.random_range(0.0..1.0))
+        .collect();
+
+    let (int8_model, summary) = quantize::to_int8(&f32_model, None).unwrap();
+    assert_eq!(summary.tensors, 3, "conv_w, dense_w and out_w");
+    assert_eq!(summary.weights, 16 * 27 + 10 * 1024 + 40);
+
+    let nodes = onnx_graph::decode(&int8_model).unwrap().graph.unwrap().node;
+    let dequantize = nodes
+        .iter()
+        .filter(|n| n.op_type == "DequantizeLinear")
+        .count();
+    assert_eq!(dequantize, 3);
+
+    let (want, got) = (run(&f32_model, &input), run(&int8_model, &input));
+    assert_eq!(want.len(), got.len());
+    let spread = want.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    let worst = want
+        .iter()
+        .zip(&got)
+        .fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(spread > 0.1, "the outputs are not trivial ({spread})");
+    assert!(
+        worst < 0.02 * spread,
+        "int8 differs by {worst} on outputs of size {spread}"
+    );
+    assert!(worst > 0.0, "the weights were not changed at all");
+    assert!(
+        int8_model.len() * 10 < f32_model.len() * 3,
+        "{} bytes is not under 30 % of {}",
+        int8_model.len(),
+        f32_model.len()
+    );
+}
+
+fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .fold(0.0_f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
+fn random_inputs(rng: &mut StdRng, count: usize) -> Vec<Vec<f32>> {
+    (0..count)
+        .map(|_| {
+            (0..INPUT_SHAPE.iter().product())
+                .map(|_| rng.random_range(0.0..1.0))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn calibrated_int8_corrects_every_bias_and_stays_close() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let f32_model = small_model(&mut rng);
+    let calibration = random_inputs(&mut rng, 4);
+    let means = InputMeans::measure(&f32_model, &calibration, &INPUT_SHAPE).unwrap();
+    let (int8_model, summary) = quantize::to_int8(&f32_model, Some(&means)).unwrap();
+    assert_eq!(
+        summary.corrected_biases, 3,
+        "out_w had no bias and gets one"
+    );
+    let input = &random_inputs(&mut rng, 1)[0];
+    let want = run(&f32_model, input);
+    let spread = want.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    let worst = max_difference(&want, &run(&int8_model, input));
+    assert!(
+        worst < 0.02 * spread,
+        "calibrated int8 differs by {worst} on outputs of size {spread}"
+    );
+}
+
+#[test]
+fn f16_weights_are_cast_back_and_nearly_exact() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let f32_model = small_model(&mut rng);
+    let (f16_model, summary) = quantize::compress(&f32_model, None, &|name| {
+        if name == "dense_w" {
+            Storage::F16
+        } else {
+            Storage::F32
+        }
+    })
+    .unwrap();
+    assert_eq!((summary.tensors, summary.f16_tensors), (0, 1));
+    let input = &random_inputs(&mut rng, 1)[0];
+    let want = run(&f32_model, input);
+    let spread = want.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    let worst = max_difference(&want, &run(&f16_model, input));
+    assert!(
+        worst > 0.0 && worst < 2e-3 * spread,
+        "f16 differs by {worst} on outputs of size {spread}"
+    );
+}
+
+#[test]
+fn a_model_older_than_opset_13_is_refused() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut model = onnx_graph::decode(&small_model(&mut rng)).unwrap();
+    model.opset_import[0].version = 11;
+    let error = quantize::to_int8(&onnx_graph::encode(&model), None).unwrap_err();
+    assert!(error.to_string().contains("opset 13"), "{error}");
+}
