@@ -1,8 +1,10 @@
 //! Models exported from the original Keras app's architecture (`cargo xtask test` makes
-//! two with `tests/keras/make_original_model.py` and exports them with
-//! `xtask/keras/export.py` into `$SPECIAL_WEEK_KERAS_DIR/{rgb,bgr}`): Keras's own
+//! them with `tests/keras/make_original_model.py` and exports them with
+//! `cargo xtask export-keras` into `$SPECIAL_WEEK_KERAS_DIR/`: `rgb` and `bgr` saved by
+//! Keras 2, `keras3` and `keras3-h5` saved by Keras 3 as `.keras` and `.h5`): Keras's own
 //! probabilities on the exporter's check images against the native classifier, the
-//! channel-order field, and the browser's "own model" control.
+//! channel-order field, the browser's "own model" control, and the one-line refusals of
+//! the files in `bad/` (`tests/keras/make_bad_files.py`).
 
 use std::path::PathBuf;
 
@@ -57,8 +59,8 @@ fn max_difference(dir: &std::path::Path, classifier: &Classifier) -> f32 {
 }
 
 #[test]
-fn keras_and_the_native_classifier_agree_for_rgb_and_bgr_models() {
-    for name in ["rgb", "bgr"] {
+fn keras_and_the_native_classifier_agree_for_models_of_both_keras_generations() {
+    for name in ["rgb", "bgr", "keras3", "keras3-h5"] {
         let dir = exported(name);
         let checks = checks(&dir);
         assert_eq!(checks.len(), 20, "{name}: the exporter checks 20 images");
@@ -76,6 +78,42 @@ fn keras_and_the_native_classifier_agree_for_rgb_and_bgr_models() {
             difference <= PARITY_TOLERANCE as f32,
             "{name}: {difference}"
         );
+    }
+}
+
+#[test]
+fn export_keras_refuses_other_files_in_one_line() {
+    let xtask = std::env::var_os("SPECIAL_WEEK_XTASK")
+        .expect("SPECIAL_WEEK_XTASK is unset: run `cargo xtask test`");
+    let out = exported("refused");
+    let _ = std::fs::remove_dir_all(&out);
+    for (file, expected) in [
+        ("custom-layer-keras2.h5", "layer 'sparkle' is of class"),
+        ("custom-layer-keras3.keras", "layer 'sparkle' is of class"),
+        ("keras1.h5", "written by Keras 1.2.2"),
+        ("weights-only.h5", "without a keras_version"),
+        ("not-a-model.h5", "not a Keras model file"),
+        (
+            "no-metadata.keras",
+            "without a keras_version in metadata.json",
+        ),
+    ] {
+        let output = std::process::Command::new(&xtask)
+            .arg("export-keras")
+            .arg(exported("bad").join(file))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("running cargo xtask export-keras");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprintln!("{file}: {stderr}");
+        assert_eq!(output.status.code(), Some(1), "{file}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{file}: one line: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(expected),
+            "{file}: {stderr} should say {expected:?}"
+        );
+        assert!(!out.join("model.json").exists(), "{file}");
     }
 }
 

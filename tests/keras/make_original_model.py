@@ -1,14 +1,15 @@
 """Build a stand-in for the original app's Keras model, with seeded random weights.
 
 The architecture is the original one: VGG16 without its top (no pretrained weights
-here) followed by Flatten -> Dense(256, relu) -> Dense(2, softmax), saved as `.h5`.
+here) followed by Flatten -> Dense(256, relu) -> Dense(2, softmax), saved as `.h5` or
+`.keras` by the Keras of the environment it runs in: Keras 2 (TensorFlow 2.15) or Keras 3.
 Random weights give a saturated or constant softmax, which would prove nothing in
 an export test, so the last Dense layer is rescaled and re-centred so that the
 probabilities on seeded 0..255 inputs stay inside [0.05, 0.95], vary between
 inputs, and change when the colour channels are swapped.
 
 Usage:
-    python tests/keras/make_original_model.py --out FILE.h5 --seed N [--size 50]
+    python tests/keras/make_original_model.py --out FILE.h5 [FILE.keras ...] --seed N [--size 50]
 """
 
 import argparse
@@ -17,6 +18,7 @@ import sys
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # TensorFlow 2.21's notice about it
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -34,12 +36,14 @@ MIN_CHANNEL_EFFECT = 0.02  # max |p(RGB) - p(BGR)| over the inputs
 def parse_args(argv):
     """Reads the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, help="path of the .h5 file to write")
+    parser.add_argument("--out", required=True, nargs="+",
+                        help="the .h5 or .keras files to write (the same model in each)")
     parser.add_argument("--seed", required=True, type=int, help="seed of the weights")
     parser.add_argument("--size", type=int, default=50, help="input side in pixels")
     args = parser.parse_args(argv)
-    if not args.out.endswith(".h5"):
-        parser.error("--out must end in .h5 (Keras picks the file format from it)")
+    for out in args.out:
+        if not out.endswith((".h5", ".keras")):
+            parser.error(f"{out}: --out must end in .h5 or .keras (Keras picks the format from it)")
     if args.size < 32:
         parser.error(f"--size must be at least 32 (VGG16's smallest input), not {args.size}")
     return args
@@ -52,7 +56,8 @@ def build_model(size):
     )
     head = tf.keras.Sequential(
         [
-            tf.keras.layers.Flatten(input_shape=base.output_shape[1:]),
+            tf.keras.Input(shape=tuple(base.output.shape[1:])),
+            tf.keras.layers.Flatten(),
             tf.keras.layers.Dense(256, activation="relu"),
             tf.keras.layers.Dense(2, activation="softmax"),
         ],
@@ -121,9 +126,10 @@ def main(argv=None):
     images = calibration_images(np.random.default_rng(args.seed), args.size)
     rescale_last_layer(model, images)
     rgb, bgr = check_probabilities(model, images)
-    model.save(args.out)
+    for out in args.out:
+        model.save(out)
     print(
-        f"wrote {args.out}: p[0] in [{rgb.min():.3f}, {rgb.max():.3f}] over "
+        f"wrote {', '.join(args.out)}: p[0] in [{rgb.min():.3f}, {rgb.max():.3f}] over "
         f"{len(images)} inputs, max |p(RGB) - p(BGR)| = {np.abs(rgb - bgr).max():.3f}"
     )
     return 0
