@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: install what the web build needs, then serve, build or test.
 
+mod csp;
 mod keras;
 mod precache;
 mod tools;
@@ -37,13 +38,6 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         args: Vec<String>,
     },
-    /// Write sw.js into a release build: the service worker that precaches every file
-    /// of the build (listed with a content-derived version) so the app works offline.
-    Precache {
-        /// The build directory [default: dist/].
-        #[arg(long, conflicts_with = "trunk_hook")]
-        dist: Option<PathBuf>,
-        /// The service worker template [default: assets/sw.js].
     /// Write the hostile-file table's files (tests/fixtures/hostile) into a directory, to
     /// try them in the page by hand.
     Fixtures {
@@ -51,6 +45,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write sw.js into a release build: the service worker that precaches every file
+    /// of the build (listed with a content-derived version) so the app works offline.
+    Precache {
+        /// The build directory [default: dist/].
+        #[arg(long, conflicts_with = "trunk_hook")]
+        dist: Option<PathBuf>,
+        /// The service worker template [default: assets/sw.js].
         #[arg(long)]
         template: Option<PathBuf>,
         /// Run as Trunk's post_build hook: write into $TRUNK_STAGING_DIR, and only when
@@ -70,6 +71,11 @@ fn main() -> Result<()> {
         }
         Command::Test => web::test(),
         Command::ExportKeras { args } => keras::export(&args),
+        Command::Fixtures { out } => {
+            let paths = hostile_fixtures::write_all(&out)?;
+            eprintln!("xtask: wrote {} files into {}", paths.len(), out.display());
+            Ok(())
+        }
         Command::Precache {
             dist,
             template,
@@ -77,8 +83,3 @@ fn main() -> Result<()> {
         } => precache::run(dist, template, trunk_hook),
     }
 }
-        Command::Fixtures { out } => {
-            let paths = hostile_fixtures::write_all(&out)?;
-            eprintln!("xtask: wrote {} files into {}", paths.len(), out.display());
-            Ok(())
-        }
