@@ -324,7 +324,7 @@ async fn bad_files_show_errors_while_a_good_one_still_classifies() {
     assert_eq!(corrupt["state"], "error");
     let message = corrupt["error"].as_str().expect("an error message");
     assert!(
-        message.contains("「broken.png」") && message.contains("壊れている"),
+        message.contains("「broken.png」") && message.contains("画像が途中で切れています"),
         "{message}"
     );
     let text = card("notes.txt");
