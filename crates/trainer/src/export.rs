@@ -9,8 +9,10 @@ use classifier::Classifier;
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 
 use crate::base::Base;
+use crate::dataset::{Dataset, Sample};
 use crate::features::{Pooling, block4_pool, preprocessed_base};
 use crate::head::{HIDDEN, TrainedHead};
+use crate::manifest::Kind;
 use crate::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
 use crate::quantize::{self, InputMeans, WeightFormat};
 
@@ -154,7 +156,24 @@ pub struct ExportInputs<'a> {
     /// The in-memory pipeline's probabilities for `check`.
     pub expected: &'a [[f32; 2]],
     /// Typical inputs whose layer activations guide the int8 quantisation.
-    pub calibration: &'a [Vec<f32>],
+    pub quantization: &'a [Vec<f32>],
+}
+
+/// Real (not generated) pictures whose layer activations guide the int8 quantisation.
+const QUANTIZATION_PICTURES: usize = 64;
+
+/// [`QUANTIZATION_PICTURES`] real pictures of `dataset`, evenly spaced in its order, as
+/// model inputs: the same pictures whether `train` exports or `quantize` converts.
+pub fn quantization_inputs(dataset: &Dataset, spec: &InputSpec) -> Vec<Vec<f32>> {
+    let real: Vec<&Sample> = dataset
+        .samples
+        .iter()
+        .filter(|s| s.kind != Kind::Synthetic)
+        .collect();
+    real.iter()
+        .step_by((real.len() / QUANTIZATION_PICTURES).max(1))
+        .map(|sample| classifier::preprocess::to_tensor(&sample.image, spec))
+        .collect()
 }
 
 /// Checks the f32 graph `onnx` against the in-memory pipeline within
@@ -180,7 +199,7 @@ pub fn write_and_verify(
         WeightFormat::F32 => onnx.to_vec(),
         WeightFormat::Int8 => {
             let shape = f32_meta.input.shape(1);
-            let means = InputMeans::measure(onnx, inputs.calibration, &shape)?;
+            let means = InputMeans::measure(onnx, inputs.quantization, &shape)?;
             quantize::to_int8(onnx, Some(&means))?.0
         }
     };

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use classifier::{Classifier, ModelMeta, preprocess};
+use classifier::{Classifier, ModelMeta};
 use regex::Regex;
 
 use crate::dataset::{self, Dataset};
@@ -39,14 +39,8 @@ pub fn run(model_dir: &Path, out_dir: &Path, dataset_root: &Path) -> Result<Outc
         fs::read(&f32_path).with_context(|| format!("cannot read {}", f32_path.display()))?;
     let regex = Regex::new(DEFAULT_GROUP_REGEX).expect("the default group regex is valid");
     let dataset = dataset::load(dataset_root, &regex)?;
-    let step = (dataset.samples.len() / CALIBRATION_IMAGES).max(1);
-    let calibration: Vec<Vec<f32>> = dataset
-        .samples
-        .iter()
-        .step_by(step)
-        .map(|sample| preprocess::to_tensor(&sample.image, &meta.input))
-        .collect();
-    let means = InputMeans::measure(&f32_onnx, &calibration, &meta.input.shape(1))?;
+    let pictures = export::quantization_inputs(&dataset, &meta.input);
+    let means = InputMeans::measure(&f32_onnx, &pictures, &meta.input.shape(1))?;
     let (int8_onnx, summary) = quantize::to_int8(&f32_onnx, Some(&means))
         .with_context(|| format!("cannot quantise {}", f32_path.display()))?;
     ensure!(
@@ -73,9 +67,6 @@ pub fn run(model_dir: &Path, out_dir: &Path, dataset_root: &Path) -> Result<Outc
         comparison,
     })
 }
-
-/// Pictures of the dataset, evenly spaced, whose activations guide the quantisation.
-const CALIBRATION_IMAGES: usize = 64;
 
 fn check_on_dataset(
     reference: &Classifier,

@@ -464,9 +464,6 @@ fn random_holdout(
     Ok((scores, held_truth, head.history))
 }
 
-/// Pictures of the dataset, evenly spaced, whose activations guide the int8 export.
-const CALIBRATION_IMAGES: usize = 64;
-
 fn export_model(
     base: &base::Base,
     dataset: &Dataset,
@@ -486,7 +483,7 @@ fn export_model(
         .map(|&i| features.originals[i].clone())
         .collect();
     let expected = head.predict(&check_rows);
-    let calibration: Vec<Vec<f32>> = every(CALIBRATION_IMAGES).map(tensor).collect();
+    let quantization = export::quantization_inputs(dataset, spec);
     let negative_class =
         &dataset.classes[usize::from(dataset.classes[0] == options.positive_class)];
     let meta = MetaInputs {
@@ -511,7 +508,7 @@ fn export_model(
     let inputs = export::ExportInputs {
         check: &check_inputs,
         expected: &expected,
-        calibration: &calibration,
+        quantization: &quantization,
     };
     export::write_and_verify(&options.out, &onnx, meta, options.weights, &inputs)
 }
