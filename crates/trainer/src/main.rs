@@ -54,9 +54,12 @@ enum Command {
         out: PathBuf,
         /// Dataset (class folders) to calibrate on and to compare the two models on; nothing
         /// is written unless every picture keeps its answer and P(Special Week) moves by at
-        /// most 0.01.
+        /// most --max-diff.
         #[arg(long)]
         dataset: PathBuf,
+        /// The largest change of P(Special Week) allowed on any picture.
+        #[arg(long, default_value_t = trainer::export::QUANTIZED_TOLERANCE)]
+        max_diff: f32,
     },
 }
 
@@ -198,8 +201,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             model,
             out,
             dataset,
+            max_diff,
         } => {
-            let outcome = quantize_model::run(&model, &out, &dataset)?;
+            let outcome = quantize_model::run(&model, &out, &dataset, max_diff)?;
             println!(
                 "{} weight tensors as int8: {:.1} MB → {:.1} MB ({:.0} %), written to {}",
                 outcome.tensors,

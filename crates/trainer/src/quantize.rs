@@ -68,54 +68,73 @@ impl InputMeans {
     /// input of every quantisable layer per channel (axis 1: NCHW maps, `[N, features]`
     /// rows).
     pub fn measure(onnx: &[u8], images: &[Vec<f32>], image_shape: &[usize]) -> Result<Self> {
-        let mut model = onnx_graph::decode(onnx)?;
-        let graph = model.graph.as_mut().context("the ONNX file has no graph")?;
+        let model = onnx_graph::decode(onnx)?;
+        let graph = model.graph.as_ref().context("the ONNX file has no graph")?;
         let inputs: Vec<(String, usize)> = layers(graph)
             .into_iter()
             .filter_map(|layer| {
-                let weight = graph.initializer.iter().find(|t| t.name == layer.weight)?;
-                let channels = usize::try_from(weight.dims[layer.in_axis]).ok()?;
+                let channels = weight_dim(graph, &layer.weight, layer.in_axis)?;
                 Some((layer.data, channels))
             })
             .collect();
-        graph.output = inputs
-            .iter()
-            .map(|(name, _)| onnx_graph::value_info(name, &[]))
-            .collect();
-        let plan = runtime::load_plan(&onnx_graph::encode(&model), image_shape)
-            .context("cannot run the model to measure its layers' inputs")?;
-        let mut sums: Vec<[Vec<f64>; 2]> = inputs
-            .iter()
-            .map(|(_, c)| [vec![0.0; *c], vec![0.0; *c]])
-            .collect();
-        for image in images {
-            let outputs = runtime::run_plan_outputs(&plan, image.clone(), image_shape)?;
-            for ([sum, sum_abs], values) in sums.iter_mut().zip(&outputs) {
-                let channels = sum.len();
-                let batch = image_shape.first().copied().unwrap_or(1).max(1);
-                let inner = (values.len() / (channels * batch)).max(1);
-                let weight = 1.0 / (inner * batch * images.len()) as f64;
-                for (i, v) in values.iter().enumerate() {
-                    sum[(i / inner) % channels] += f64::from(*v) * weight;
-                    sum_abs[(i / inner) % channels] += f64::from(v.abs()) * weight;
-                }
-            }
-        }
-        let to_f32 = |v: Vec<f64>| v.into_iter().map(|m| m as f32).collect();
+        let means = channel_means(onnx, &inputs, images, image_shape)?;
         Ok(Self(
             inputs
                 .into_iter()
-                .zip(sums)
-                .map(|((name, _), [sum, sum_abs])| {
-                    let means = ChannelMeans {
-                        mean: to_f32(sum),
-                        mean_abs: to_f32(sum_abs),
-                    };
-                    (name, means)
-                })
+                .map(|(name, _)| name)
+                .zip(means)
                 .collect(),
         ))
     }
+}
+
+/// Size of `axis` of the initialiser `name`.
+fn weight_dim(graph: &GraphProto, name: &str, axis: usize) -> Option<usize> {
+    let tensor = graph.initializer.iter().find(|t| t.name == name)?;
+    usize::try_from(*tensor.dims.get(axis)?).ok()
+}
+
+/// Runs `onnx` on `images` (each one input of `image_shape`) and averages each of
+/// `tensors` (name, channels on axis 1) per channel.
+fn channel_means(
+    onnx: &[u8],
+    tensors: &[(String, usize)],
+    images: &[Vec<f32>],
+    image_shape: &[usize],
+) -> Result<Vec<ChannelMeans>> {
+    let mut model = onnx_graph::decode(onnx)?;
+    let graph = model.graph.as_mut().context("the ONNX file has no graph")?;
+    graph.output = tensors
+        .iter()
+        .map(|(name, _)| onnx_graph::value_info(name, &[]))
+        .collect();
+    let plan = runtime::load_plan(&onnx_graph::encode(&model), image_shape)
+        .context("cannot run the model to measure its layers")?;
+    let mut sums: Vec<[Vec<f64>; 2]> = tensors
+        .iter()
+        .map(|(_, c)| [vec![0.0; *c], vec![0.0; *c]])
+        .collect();
+    let batch = image_shape.first().copied().unwrap_or(1).max(1);
+    for image in images {
+        let outputs = runtime::run_plan_outputs(&plan, image.clone(), image_shape)?;
+        for ([sum, sum_abs], values) in sums.iter_mut().zip(&outputs) {
+            let channels = sum.len();
+            let inner = (values.len() / (channels * batch)).max(1);
+            let weight = 1.0 / (inner * batch * images.len()) as f64;
+            for (i, v) in values.iter().enumerate() {
+                sum[(i / inner) % channels] += f64::from(*v) * weight;
+                sum_abs[(i / inner) % channels] += f64::from(v.abs()) * weight;
+            }
+        }
+    }
+    let to_f32 = |v: Vec<f64>| v.into_iter().map(|m| m as f32).collect();
+    Ok(sums
+        .into_iter()
+        .map(|[sum, sum_abs]| ChannelMeans {
+            mean: to_f32(sum),
+            mean_abs: to_f32(sum_abs),
+        })
+        .collect())
 }
 
 /// How one layer's weight is stored.

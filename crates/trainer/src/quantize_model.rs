@@ -29,9 +29,15 @@ pub struct Outcome {
 
 /// Reads the model in `model_dir`, stores its weights as int8 (calibrated on pictures of
 /// `dataset`), and refuses unless every picture of `dataset` gets the same answer and
-/// P(Special Week) moves by at most [`export::QUANTIZED_TOLERANCE`]. Then writes the ONNX
+/// P(Special Week) moves by at most `max_diff` (the bar is
+/// [`export::QUANTIZED_TOLERANCE`]). Then writes the ONNX
 /// file and `model.json` (with the new checksum) into `out_dir`.
-pub fn run(model_dir: &Path, out_dir: &Path, dataset_root: &Path) -> Result<Outcome> {
+pub fn run(
+    model_dir: &Path,
+    out_dir: &Path,
+    dataset_root: &Path,
+    max_diff: f32,
+) -> Result<Outcome> {
     let reference = classify::load_model(model_dir)?;
     let meta = reference.meta().clone();
     let f32_path = model_dir.join(&meta.model_file);
@@ -54,7 +60,7 @@ pub fn run(model_dir: &Path, out_dir: &Path, dataset_root: &Path) -> Result<Outc
     };
     let candidate =
         Classifier::load(&int8_onnx, int8_meta.clone()).context("the int8 model does not load")?;
-    let comparison = check_on_dataset(&reference, &candidate, &dataset, dataset_root)?;
+    let comparison = check_on_dataset(&reference, &candidate, &dataset, dataset_root, max_diff)?;
     fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let out_path = out_dir.join(&int8_meta.model_file);
     fs::write(&out_path, &int8_onnx)
@@ -73,6 +79,7 @@ fn check_on_dataset(
     candidate: &Classifier,
     dataset: &Dataset,
     root: &Path,
+    max_diff: f32,
 ) -> Result<Comparison> {
     let positive_name = &reference.meta().labels[reference.meta().special_week_index].en;
     let positive = dataset
@@ -82,10 +89,10 @@ fn check_on_dataset(
         .with_context(|| format!("{} has no class folder {positive_name:?}", root.display()))?;
     let comparison = model_compare::compare(reference, candidate, dataset, positive)?;
     ensure!(
-        comparison.max_abs_diff <= export::QUANTIZED_TOLERANCE,
+        comparison.max_abs_diff <= max_diff,
         "int8 moves P(Special Week) by up to {:.4} (> {}) on {}; nothing written",
         comparison.max_abs_diff,
-        export::QUANTIZED_TOLERANCE,
+        max_diff,
         root.display()
     );
     ensure!(
