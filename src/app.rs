@@ -10,7 +10,9 @@ use crate::bridge::WorkerBridge;
 use crate::card::CardView;
 use crate::download::{self, FetchFailure};
 use crate::files;
+use crate::lang::{self, Lang};
 use crate::layout::{Footer, Header, Intro};
+use crate::messages;
 use crate::model_panel::ModelPanel;
 use crate::model_source;
 use crate::offline::{self, OfflineStatus};
@@ -26,6 +28,8 @@ pub enum Msg {
     Drag(i32),
     /// Offline use changed (service worker).
     Offline(OfflineStatus),
+    /// The user chose the page's language.
+    Lang(Lang),
 }
 
 /// The root component.
@@ -34,6 +38,7 @@ pub struct App {
     bridge: Option<WorkerBridge>,
     drag_depth: i32,
     offline: OfflineStatus,
+    lang: Lang,
     _paste: EventListener,
 }
 
@@ -42,6 +47,8 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
+        let lang = lang::browser::initial();
+        lang::browser::mark_document(lang);
         let paste = listen_for_paste(ctx.link().clone());
         offline::register(ctx.link().callback(Msg::Offline));
         let (session, effects) = Session::start(query_param("model").as_deref(), page_clock_ms);
@@ -50,6 +57,7 @@ impl Component for App {
             bridge: None,
             drag_depth: 0,
             offline: OfflineStatus::Installing,
+            lang,
             _paste: paste,
         };
         app.carry_out(ctx, effects);
@@ -70,6 +78,11 @@ impl Component for App {
                 };
             }
             Msg::Offline(status) => self.offline = status,
+            Msg::Lang(lang) => {
+                lang::browser::remember(lang);
+                lang::browser::mark_document(lang);
+                self.lang = lang;
+            }
         }
         true
     }
@@ -114,32 +127,32 @@ impl Component for App {
             }
         });
         let zone_class = classes!("drop-zone", (self.drag_depth > 0).then_some("dragging"));
+        let lang = self.lang;
+        let texts = messages::of(lang);
         html! {
             <div class="page" ondragenter={on_drag_enter} ondragover={on_drag_over}
                 ondragleave={on_drag_leave} ondrop={on_drop}>
-                <Header />
+                <Header {lang} on_choose={link.callback(Msg::Lang)} />
                 <main class="content">
-                    <Intro />
-                    { offline::view(&self.offline) }
+                    <Intro {lang} />
+                    { offline::view(&self.offline, lang) }
                     <ModelPanel state={self.session.model().clone()}
                         source={self.session.source().clone()}
                         refused={self.session.refused().cloned()}
                         on_retry={link.callback(|()| Msg::Session(SessionEvent::Retry))}
-                        on_own_model={link.callback(own_model)} />
+                        on_own_model={link.callback(own_model)} {lang} />
                     <section id="drop-zone" class={zone_class}>
-                        <p class="prompt">{ "以下に、画像を送信してください" }</p>
-                        <p class="hint">
-                            { "ファイルを選ぶか、ここに画像をドロップ、または貼り付け（Ctrl/⌘+V）" }
-                        </p>
+                        <p class="prompt">{ texts.drop_prompt() }</p>
+                        <p class="hint">{ texts.drop_hint() }</p>
                         <input id="file-input" type="file" multiple=true accept="image/*"
                             capture="environment" onchange={on_change} />
                         <button type="button" class="send-button" onclick={open_chooser}>
-                            { "画像送信" }
+                            { texts.send_button() }
                         </button>
                     </section>
                     <section id="results" class="results" aria-live="polite">
                         { for self.session.cards().iter().map(|card| html! {
-                            <CardView key={card.id} card={card.clone()} />
+                            <CardView key={card.id} card={card.clone()} {lang} />
                         }) }
                     </section>
                 </main>

@@ -4,7 +4,8 @@ use yew::prelude::*;
 
 use worker_protocol::{BoxPx, Decoder, Verdict};
 
-use crate::messages;
+use crate::lang::Lang;
+use crate::messages::{self, Catalogue};
 use crate::page_state::{Card, Status};
 
 /// Properties of [`CardView`].
@@ -12,21 +13,24 @@ use crate::page_state::{Card, Status};
 pub struct CardProps {
     /// The card to show.
     pub card: Card,
+    /// The language to word it in.
+    pub lang: Lang,
 }
 
 /// Renders one [`Card`].
 #[function_component(CardView)]
 pub fn card_view(props: &CardProps) -> Html {
     let card = &props.card;
+    let texts = messages::of(props.lang);
     let body = match &card.status {
-        Status::Done(verdict) => verdict_view(verdict),
+        Status::Done(verdict) => verdict_view(verdict, texts),
         Status::Failed(problem) => html! {
             <p class="error" role="alert"
                 title={messages::card_problem_detail(problem).map(str::to_owned)}>
-                { messages::card_problem(&card.name, problem) }
+                { texts.card_problem(&card.name, problem) }
             </p>
         },
-        waiting => html! { <p class="status">{ messages::card_waiting(waiting) }</p> },
+        waiting => html! { <p class="status">{ texts.card_waiting(waiting) }</p> },
     };
     let preview = match (&card.status, &card.preview) {
         (Status::Failed(_), _) | (_, None) => {
@@ -68,7 +72,9 @@ fn problem_kind(status: &Status) -> Option<&'static str> {
     }
 }
 
-fn verdict_view(verdict: &Verdict) -> Html {
+/// The answer, worded by the page from `is_special_week` (the worker's `answer` is
+/// always Japanese), the probability bar and the details.
+fn verdict_view(verdict: &Verdict, texts: &dyn Catalogue) -> Html {
     let percent = f64::from(verdict.p_special_week) * 100.0;
     let kind = if verdict.is_special_week {
         "answer yes"
@@ -77,8 +83,8 @@ fn verdict_view(verdict: &Verdict) -> Html {
     };
     html! {
         <>
-            <p class={kind}>{ &verdict.answer }</p>
-            <div class="bar" role="progressbar" aria-label="スペシャルウィークである確率"
+            <p class={kind}>{ texts.answer(verdict.is_special_week) }</p>
+            <div class="bar" role="progressbar" aria-label={texts.probability_label()}
                 aria-valuemin="0" aria-valuemax="100" aria-valuenow={format!("{percent:.1}")}
                 data-p={verdict.p_special_week.to_string()}>
                 <svg class="bar-fill" viewBox="0 0 100 10" preserveAspectRatio="none"
@@ -87,12 +93,12 @@ fn verdict_view(verdict: &Verdict) -> Html {
                 </svg>
             </div>
             <p class="detail">
-                { format!("スペシャルウィークである確率 {percent:.1}%") }
+                { texts.probability(percent) }
                 <span class="infer-ms" data-ms={format!("{:.1}", verdict.infer_ms)}>
-                    { format!(" ・ 判定 {:.0} ms", verdict.infer_ms) }
+                    { texts.separator() }{ texts.judge_time(verdict.infer_ms) }
                 </span>
                 <span class="decoder" data-decoder={decoder_name(verdict.decoder)}>
-                    { format!(" ・ {}", messages::decoder(verdict.decoder)) }
+                    { texts.separator() }{ texts.decoder(verdict.decoder) }
                 </span>
             </p>
         </>

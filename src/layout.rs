@@ -1,31 +1,58 @@
-//! The fixed parts of the page: header, explanation and footer.
+//! The fixed parts of the page: header (with the language switch), explanation and footer.
 
 use yew::prelude::*;
 
-/// The pink header with the logo text.
+use crate::lang::Lang;
+use crate::messages;
+
+/// Properties of [`Header`].
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    /// The page's language.
+    pub lang: Lang,
+    /// The user chose a language.
+    pub on_choose: Callback<Lang>,
+}
+
+/// The pink header with the logo text and the 日本語 / English switch.
 #[function_component(Header)]
-pub fn header() -> Html {
+pub fn header(props: &HeaderProps) -> Html {
+    let buttons = Lang::ALL.into_iter().map(|lang| {
+        let onclick = props.on_choose.reform(move |_: MouseEvent| lang);
+        html! {
+            <button type="button" class="lang-option" data-lang={lang.code()} lang={lang.code()}
+                aria-pressed={(lang == props.lang).to_string()} {onclick}>
+                { messages::language_name(lang) }
+            </button>
+        }
+    });
     html! {
         <header class="site-header">
             <a class="logo" href="./">{ "Special Week Classifier" }</a>
+            <div id="lang-switch" class="lang-switch" role="group"
+                aria-label={messages::of(props.lang).language_switch()}>
+                { for buttons }
+            </div>
         </header>
     }
 }
 
+/// Properties of [`Intro`].
+#[derive(Properties, PartialEq)]
+pub struct IntroProps {
+    /// The page's language.
+    pub lang: Lang,
+}
+
 /// What the page does, as the original said it.
 #[function_component(Intro)]
-pub fn intro() -> Html {
+pub fn intro(props: &IntroProps) -> Html {
+    let texts = messages::of(props.lang);
     html! {
         <section class="intro">
-            <p class="lead">
-                { "AIが送信された画像を識別し、「スペシャルウィーク」かどうかを判別します。" }
-            </p>
-            <p class="note">
-                { "スペシャルウィークは『ウマ娘 プリティーダービー』に登場するキャラクターです。" }
-            </p>
-            <p class="privacy">
-                { "画像はこの端末の中だけで判定され、どこにも送信されません。" }
-            </p>
+            <p class="lead">{ texts.intro_lead() }</p>
+            <p class="note">{ texts.intro_note() }</p>
+            <p class="privacy">{ texts.intro_privacy() }</p>
         </section>
     }
 }

@@ -5,7 +5,7 @@
 //! classifier Web Worker and sends it every image the user chooses, drops or pastes, and
 //! recovers when the worker stops. [`app`] shows the session and carries out its effects
 //! with the browser (the worker through [`bridge`]); [`messages`] words every state and
-//! [`problem`] for people. The worker (crate `special-week-worker`) runs the shared
+//! [`problem`] for people, in the [`lang`] the user reads. The worker (crate `special-week-worker`) runs the shared
 //! preprocessing and tract model; the page links no model code, so it loads fast.
 
 pub mod app;
@@ -13,6 +13,7 @@ pub mod bridge;
 pub mod card;
 pub mod download;
 pub mod files;
+pub mod lang;
 pub mod layout;
 pub mod messages;
 pub mod model_panel;

@@ -5,7 +5,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::files;
-use crate::messages;
+use crate::lang::Lang;
+use crate::messages::{self, Catalogue};
 use crate::model_source::ModelSource;
 use crate::page_state::{ModelState, Progress};
 use crate::problem::ModelProblem;
@@ -23,6 +24,8 @@ pub struct ModelPanelProps {
     pub on_retry: Callback<()>,
     /// The user chose files for their own model.
     pub on_own_model: Callback<Vec<web_sys::File>>,
+    /// The language to word it in.
+    pub lang: Lang,
 }
 
 /// Renders the model's status and the own-model control.
@@ -35,19 +38,20 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
         input.set_value("");
         chosen
     });
+    let texts = messages::of(props.lang);
     let body = match &props.state {
-        ModelState::Downloading { file, progress } => downloading(file, progress),
+        ModelState::Downloading { file, progress } => downloading(file, progress, texts),
         ModelState::Preparing => {
-            html! { <><p>{ messages::MODEL_PREPARING }</p><progress /></> }
+            html! { <><p>{ texts.model_preparing() }</p><progress /></> }
         }
         ModelState::Ready { since_page_ms } => html! {
-            <p>{ messages::model_ready(&props.source, *since_page_ms) }</p>
+            <p>{ texts.model_ready(&props.source, *since_page_ms) }</p>
         },
         ModelState::Failed(problem) => html! {
             <>
-                <p class="error" role="alert">{ messages::model_problem(problem) }</p>
+                <p class="error" role="alert">{ texts.model_problem(problem) }</p>
                 <button type="button" class="retry" onclick={on_retry}>
-                    { messages::RETRY }
+                    { texts.retry() }
                 </button>
             </>
         },
@@ -58,15 +62,12 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
             { body }
             if let Some(problem) = &props.refused {
                 <p id="own-model-error" class="error" role="alert">
-                    { messages::model_problem(problem) }
+                    { texts.model_problem(problem) }
                 </p>
             }
             <details class="own-model">
-                <summary>{ "自分のモデルを使う" }</summary>
-                <p>
-                    { "model.json と .onnx ファイルを一緒に選ぶか、ページにドロップしてください。\
-                       モデルはこのタブの中だけで使われ、どこにも送信されません。" }
-                </p>
+                <summary>{ texts.own_model() }</summary>
+                <p>{ texts.own_model_explanation() }</p>
                 <input id="model-input" type="file" multiple=true
                     accept=".onnx,.json,application/json" onchange={on_own_model} />
             </details>
@@ -74,12 +75,12 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
     }
 }
 
-fn downloading(file: &str, progress: &Progress) -> Html {
+fn downloading(file: &str, progress: &Progress, texts: &dyn Catalogue) -> Html {
     let bar = match (progress.fraction(), progress.total) {
         (Some(_), Some(total)) => html! {
             <progress max={total.to_string()} value={progress.loaded.to_string()} />
         },
         _ => html! { <progress /> },
     };
-    html! { <><p>{ messages::model_downloading(file, progress) }</p>{ bar }</> }
+    html! { <><p>{ texts.model_downloading(file, progress) }</p>{ bar }</> }
 }

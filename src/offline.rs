@@ -24,6 +24,9 @@ use web_sys::{
 };
 use yew::{Callback, Html, html};
 
+use crate::lang::Lang;
+use crate::messages;
+
 /// The service worker's URL, relative to the page (the document's base URL), so a build
 /// served under a sub-path registers the `sw.js` of that sub-path with that scope.
 pub const SCRIPT: &str = "./sw.js";
@@ -63,17 +66,6 @@ impl OfflineStatus {
         }
     }
 
-    /// A short Japanese description for the page.
-    pub fn label_ja(&self) -> &'static str {
-        match self {
-            Self::Unsupported => "オフライン非対応",
-            Self::Installing => "オフライン用に保存中…",
-            Self::Ready => "オフラインでも使えます",
-            Self::UpdateAvailable => "新しい版があります",
-            Self::Failed(_) => "オフラインでは使えません",
-        }
-    }
-
     /// Why it failed (the browser's message, often English), for a tooltip or the console.
     pub fn reason(&self) -> Option<&str> {
         match self {
@@ -84,22 +76,23 @@ impl OfflineStatus {
 }
 
 /// The indicator the end-to-end tests look for: `#offline-status` with `data-state`
-/// ([`OfflineStatus::data_state`]) and the label, the failure reason as its tooltip, and
-/// while an update waits an `#update-button` that calls [`apply_update`]. Optional: any
-/// markup with those ids and `data-state` values works.
-pub fn view(status: &OfflineStatus) -> Html {
+/// ([`OfflineStatus::data_state`]) and the label in `lang`, the failure reason as its
+/// tooltip, and while an update waits an `#update-button` that calls [`apply_update`].
+/// Optional: any markup with those ids and `data-state` values works.
+pub fn view(status: &OfflineStatus, lang: Lang) -> Html {
+    let texts = messages::of(lang);
     let button = (*status == OfflineStatus::UpdateAvailable).then(|| {
         html! {
             <button id="update-button" type="button" class="update-button"
                 onclick={Callback::from(|_| apply_update())}>
-                { "更新する" }
+                { texts.update_button() }
             </button>
         }
     });
     html! {
         <div id="offline-status" class="offline-status" role="status"
             data-state={status.data_state()} title={status.reason().map(str::to_owned)}>
-            <span class="offline-label">{ status.label_ja() }</span>
+            <span class="offline-label">{ texts.offline(status) }</span>
             { for button }
         </div>
     }
@@ -265,7 +258,7 @@ fn status_of(
         }
         // The only worker became redundant: its install failed (a download broke off).
         // The browser tries again on the next visit.
-        None => OfflineStatus::Failed("ファイルを保存できませんでした".into()),
+        None => OfflineStatus::Failed("the service worker could not store the files".into()),
     }
 }
 

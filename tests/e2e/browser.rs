@@ -15,6 +15,10 @@ fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
 }
 
+/// The browser language of every session unless a test asks for another: Japanese, the
+/// page's original language, so the tests that read the page's text read Japanese.
+pub const DEFAULT_LANGUAGE: &str = "ja";
+
 /// A running chromedriver with one Chromium session; both end when dropped.
 pub struct Browser {
     /// The WebDriver session.
@@ -24,8 +28,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    /// Starts chromedriver on a free port and opens a headless Chromium session whose
+    /// language is [`DEFAULT_LANGUAGE`].
     pub async fn start() -> Self {
+        Self::start_in(DEFAULT_LANGUAGE).await
+    }
+
+    /// [`Browser::start`] with `language` (a tag such as `en-US`) as the browser's
+    /// language, which the page reads as `navigator.language`.
+    pub async fn start_in(language: &str) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -49,10 +60,15 @@ impl Browser {
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--window-size=1000,1400",
+            &format!("--lang={language}"),
             &format!("--user-data-dir={}", profile.display()),
         ];
+        let options = json!({
+            "args": args,
+            "prefs": { "intl": { "accept_languages": language } },
+        });
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), json!({ "args": args }));
+        capabilities.insert("goog:chromeOptions".into(), options);
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {

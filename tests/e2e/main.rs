@@ -5,8 +5,9 @@
 //! `--features e2e`. Each test serves `dist/` on loopback, opens a fresh browser, waits for
 //! the model, gives the page files in one of the ways a person would, and compares the
 //! answers on the page with the native classifier's answers for the same bytes: the same
-//! Japanese answer and the same probability within 1e-4 (wasm/native parity of the
-//! shared preprocessing and model).
+//! Japanese answer (the browser's language is Japanese unless a test asks for another,
+//! see [`browser::DEFAULT_LANGUAGE`]) and the same probability within 1e-4 (wasm/native
+//! parity of the shared preprocessing and model).
 
 mod browser;
 mod crash;
@@ -15,6 +16,7 @@ mod csp;
 mod fixtures;
 mod hostile;
 mod keras;
+mod language;
 mod offline;
 mod server;
 
@@ -101,7 +103,15 @@ async fn open_page() -> Browser {
 /// worker has cached the build. (It downloads the build in the background; waiting
 /// means its requests never overlap what a test measures.)
 async fn open_page_at(server: &StaticServer) -> Browser {
-    let browser = Browser::start().await;
+    load_page(Browser::start().await, server).await
+}
+
+/// Opens the page in a browser whose language is `language`, as [`open_page`] does.
+async fn open_page_in(language: &str) -> Browser {
+    load_page(Browser::start_in(language).await, server()).await
+}
+
+async fn load_page(browser: Browser, server: &StaticServer) -> Browser {
     browser
         .client
         .goto(&server.url)
