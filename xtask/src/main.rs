@@ -1,5 +1,6 @@
-//! `cargo xtask <command>`: install what the web build needs, then serve, build or test.
+//! `cargo xtask <command>`: install what the web build needs, then serve, build, test or bench.
 
+mod bench;
 mod csp;
 mod keras;
 mod precache;
@@ -29,6 +30,11 @@ enum Command {
     /// test: native, Keras parity, and the end-to-end suite in headless Chromium against
     /// release builds at the root and under a sub-path.
     Test,
+    /// Build the shipped app, then measure it next to onnxruntime (onnxruntime-web in the
+    /// same headless Chromium, onnxruntime natively): per-image time, first answer cold and
+    /// cached, transfer sizes and memory. Writes bench/results/<date>.json and
+    /// bench/RESULTS.md. Not part of `test`.
+    Bench(bench::BenchOptions),
     /// Convert a model of the original Keras app (`.h5`/`.keras`) into a model directory
     /// (ONNX + model.json) and check it against Keras; installs TensorFlow in a venv under
     /// .cache/ first. Arguments go to xtask/keras/export.py, e.g.
@@ -70,6 +76,7 @@ fn main() -> Result<()> {
             precache::run(None, None, false)
         }
         Command::Test => web::test(),
+        Command::Bench(options) => bench::run_bench(&options),
         Command::ExportKeras { args } => keras::export(&args),
         Command::Fixtures { out } => {
             let paths = hostile_fixtures::write_all(&out)?;
