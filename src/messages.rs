@@ -1,8 +1,8 @@
-//! Every text the page shows, in Japanese ([`ja`]) and English ([`en`]): the fixed text
-//! of the layout and the controls, and every sentence about the model, the cards and what
-//! went wrong, as functions of the state or problem kind. Views ask [`of`] for the
-//! catalogue of the page's [`Lang`] and never hold worded text, so switching languages
-//! re-words everything at the next render.
+//! Every text the page shows, in Japanese (`messages/ja.rs`) and English
+//! (`messages/en.rs`): the fixed text of the layout and the controls, and every sentence
+//! about the model, the cards and what went wrong, as functions of the state or problem
+//! kind. Views ask [`of`] for the catalogue of the page's [`Lang`] and never hold worded
+//! text, so switching languages re-words everything at the next render.
 
 mod en;
 mod ja;
