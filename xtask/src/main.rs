@@ -1,5 +1,6 @@
-//! `cargo xtask <command>`: install what the web build needs, then serve, build or test.
+//! `cargo xtask <command>`: install what the web build needs, then serve, build, test or bench.
 
+mod bench;
 mod csp;
 mod fuzz;
 mod keras;
@@ -30,6 +31,11 @@ enum Command {
     /// test: native, Keras parity, and the end-to-end suite in headless Chromium against
     /// release builds at the root and under a sub-path.
     Test,
+    /// Build the shipped app, then measure it next to onnxruntime (onnxruntime-web in the
+    /// same headless Chromium, onnxruntime natively): per-image time, first answer cold and
+    /// cached, transfer sizes and memory. Writes bench/results/<date>.json and
+    /// bench/RESULTS.md. Not part of `test`.
+    Bench(bench::BenchOptions),
     /// Install nightly and cargo-fuzz when missing, then fuzz `classifier::preprocess` (the
     /// path every untrusted file takes) for `--secs` seconds, seeded with the hostile-file
     /// table; says how many inputs ran and whether one crashed. Not part of `test`.
@@ -75,6 +81,7 @@ fn main() -> Result<()> {
             precache::run(None, None, false)
         }
         Command::Test => web::test(),
+        Command::Bench(options) => bench::run_bench(&options),
         Command::Fuzz(options) => fuzz::run_fuzz(&options),
         Command::ExportKeras { args } => keras::export(&args),
         Command::Fixtures { out } => {
