@@ -217,6 +217,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "checked on {} pictures: same answers; |Δp| max {:.5}, mean {:.6}; ROC AUC {:.5} (f32) → {:.5} (int8)",
                 c.images, c.max_abs_diff, c.mean_abs_diff, c.reference_auc, c.candidate_auc
             );
+            for (path, reason) in &c.refused {
+                println!("  not judged by either model: {}: {reason}", path.display());
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use classifier::Classifier;
 use serde::Serialize;
 
@@ -17,6 +17,8 @@ use crate::metrics::roc_auc;
 pub struct Comparison {
     /// Pictures compared.
     pub images: usize,
+    /// Pictures both models refuse to judge (e.g. a single flat colour), with the reason.
+    pub refused: Vec<(PathBuf, String)>,
     /// The largest |Δ P(Special Week)|.
     pub max_abs_diff: f32,
     /// The mean |Δ P(Special Week)|.
@@ -30,7 +32,8 @@ pub struct Comparison {
 }
 
 /// Classifies every picture of `dataset` (whose Special Week class is `positive`) with
-/// both models, crops and all, as the CLI and the page do.
+/// both models, crops and all, as the CLI and the page do. Pictures both refuse alike are
+/// listed, not compared.
 pub fn compare(
     reference: &Classifier,
     candidate: &Classifier,
@@ -39,14 +42,23 @@ pub fn compare(
 ) -> Result<Comparison> {
     let (mut scores, mut truth) = ([Vec::new(), Vec::new()], Vec::new());
     let mut different_answers = Vec::new();
+    let mut refused = Vec::new();
     for sample in &dataset.samples {
         let bytes = fs::read(&sample.path)
             .with_context(|| format!("cannot read {}", sample.path.display()))?;
-        let [a, b] = [reference, candidate].map(|model| model.classify(&bytes));
-        let (a, b) = (
-            a.with_context(|| format!("{}", sample.path.display()))?,
-            b.with_context(|| format!("{}", sample.path.display()))?,
-        );
+        let (a, b) = match [reference, candidate].map(|model| model.classify(&bytes)) {
+            [Ok(a), Ok(b)] => (a, b),
+            [Err(a), Err(b)] if a.to_string() == b.to_string() => {
+                refused.push((sample.path.clone(), a.to_string()));
+                continue;
+            }
+            [a, b] => bail!(
+                "{}: the models disagree on whether it can be judged ({:?} vs {:?})",
+                sample.path.display(),
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            ),
+        };
         if a.is_special_week != b.is_special_week {
             different_answers.push(sample.path.clone());
         }
@@ -61,6 +73,7 @@ pub fn compare(
         .collect();
     Ok(Comparison {
         images: diffs.len(),
+        refused,
         max_abs_diff: diffs.iter().copied().fold(0.0, f32::max),
         mean_abs_diff: diffs.iter().sum::<f32>() / diffs.len().max(1) as f32,
         different_answers,
