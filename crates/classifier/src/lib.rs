@@ -12,6 +12,7 @@ pub mod model;
 pub mod pooling;
 pub mod preprocess;
 pub mod runtime;
+pub mod weights;
 
 pub use meta::{ModelMeta, ResizeFilter};
 pub use model::{Classifier, ModelError, Prediction};

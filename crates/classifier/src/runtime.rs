@@ -7,10 +7,12 @@ use tract_onnx::prelude::*;
 /// An optimised, runnable tract plan.
 pub type Plan = Arc<TypedSimplePlan>;
 
-/// Parses ONNX bytes, fixes the first input to `shape` (f32), optimises and plans it.
+/// Parses ONNX bytes, expands int8/f16-stored weights to f32 ([`crate::weights`]), fixes
+/// the first input to `shape` (f32), optimises and plans it.
 pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
+    let expanded = crate::weights::expand(onnx);
     tract_onnx::onnx()
-        .model_for_read(&mut Cursor::new(onnx))?
+        .model_for_read(&mut Cursor::new(expanded.as_deref().unwrap_or(onnx)))?
         .with_input_fact(0, f32::fact(shape).into())?
         .into_optimized()?
         .into_runnable()

@@ -162,6 +162,53 @@ fn f16_weights_are_cast_back_and_nearly_exact() {
 }
 
 #[test]
+fn the_classifier_expands_stored_weights_to_plain_f32_before_tract_sees_them() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let f32_model = small_model(&mut rng);
+    let calibration = random_inputs(&mut rng, 2);
+    let means = InputMeans::measure(&f32_model, &calibration, &INPUT_SHAPE).unwrap();
+    let (stored, _) = quantize::compress(&f32_model, Some(&means), &|name| {
+        if name == "out_w" {
+            Storage::F16
+        } else {
+            Storage::Int8
+        }
+    })
+    .unwrap();
+    let op_types = |onnx: &[u8]| -> Vec<String> {
+        let graph = onnx_graph::decode(onnx).unwrap().graph.unwrap();
+        graph.node.into_iter().map(|n| n.op_type).collect()
+    };
+    for op in ["DequantizeLinear", "Mul", "Cast"] {
+        assert!(
+            op_types(&stored).iter().any(|t| t == op),
+            "the stored form has a {op}"
+        );
+    }
+    let expanded = classifier::weights::expand(&stored).expect("there is something to expand");
+    assert_eq!(
+        op_types(&expanded),
+        ["Conv", "Relu", "Flatten", "Gemm", "Gemm"],
+        "only the f32 layers are left"
+    );
+    let graph = onnx_graph::decode(&expanded).unwrap().graph.unwrap();
+    assert!(
+        graph.initializer.iter().all(|t| t.data_type == 1),
+        "every initialiser is f32"
+    );
+    assert!(
+        classifier::weights::expand(&f32_model).is_none(),
+        "a plain model is left alone"
+    );
+    let input = &random_inputs(&mut rng, 1)[0];
+    assert_eq!(
+        run(&stored, input),
+        run(&expanded, input),
+        "expanding changes nothing"
+    );
+}
+
+#[test]
 fn a_model_older_than_opset_13_is_refused() {
     let mut rng = StdRng::seed_from_u64(1);
     let mut model = onnx_graph::decode(&small_model(&mut rng)).unwrap();

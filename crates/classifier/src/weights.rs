@@ -1,0 +1,208 @@
+//! Stored-small weights made plain again before tract sees the model.
+//!
+//! The trainer may store weights as int8 (`DequantizeLinear`, possibly followed by a `Mul`
+//! with a per-input-channel scale) or f16 (`Cast`) to make the file smaller. tract keeps
+//! such weights compact and decodes them at every run when the f32 form would exceed its
+//! constant-folding budget (4 MB), which also stops it from pre-packing convolution
+//! weights: the model ran three times slower. So these nodes are computed here, once, and
+//! replaced by f32 initialisers; the graph tract optimises is the plain f32 one.
+
+use std::collections::HashMap;
+
+use prost::Message;
+use tract_onnx::pb::{ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
+
+/// The model with every `DequantizeLinear`, `Cast` and `Mul` whose inputs are all
+/// initialisers replaced by the f32 initialiser it computes, or `None` when there is
+/// nothing to expand (or the bytes are not an ONNX model, which tract will report).
+pub fn expand(onnx: &[u8]) -> Option<Vec<u8>> {
+    let mut model = ModelProto::decode(onnx).ok()?;
+    let graph = model.graph.as_mut()?;
+    let mut constants: HashMap<String, TensorProto> = graph
+        .initializer
+        .drain(..)
+        .map(|t| (t.name.clone(), t))
+        .collect();
+    let mut kept = Vec::with_capacity(graph.node.len());
+    let mut expanded = 0;
+    for node in graph.node.drain(..) {
+        match fold(&node, &constants) {
+            Some(tensor) => {
+                constants.insert(tensor.name.clone(), tensor);
+                expanded += 1;
+            }
+            None => kept.push(node),
+        }
+    }
+    if expanded == 0 {
+        return None;
+    }
+    let used: std::collections::HashSet<&String> = kept
+        .iter()
+        .flat_map(|n| &n.input)
+        .chain(graph.output.iter().map(|o| &o.name))
+        .collect();
+    let mut initializer: Vec<TensorProto> = constants
+        .into_values()
+        .filter(|t| used.contains(&t.name))
+        .collect();
+    initializer.sort_by(|a, b| a.name.cmp(&b.name));
+    graph.initializer = initializer;
+    graph.node = kept;
+    Some(model.encode_to_vec())
+}
+
+/// The f32 tensor `node` computes from initialisers, if it is one of the three weight
+/// decoders and its inputs are all known.
+fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<TensorProto> {
+    let input = |i: usize| constants.get(node.input.get(i)?);
+    let output = node.output.first()?;
+    let (dims, values) = match node.op_type.as_str() {
+        "DequantizeLinear" => {
+            let (x, scale) = (input(0)?, input(1)?);
+            let zero = match node.input.get(2) {
+                Some(_) => integers(input(2)?)?,
+                None => vec![0],
+            };
+            let axis = node
+                .attribute
+                .iter()
+                .find(|a| a.name == "axis")
+                .map_or(1, |a| a.i);
+            let axis = usize::try_from(if axis < 0 {
+                axis + x.dims.len() as i64
+            } else {
+                axis
+            })
+            .ok()?;
+            let (q, scale) = (integers(x)?, floats(scale)?);
+            let channels = if scale.len() > 1 {
+                *x.dims.get(axis)? as usize
+            } else {
+                1
+            };
+            let inner: usize = x
+                .dims
+                .get(axis + 1..)?
+                .iter()
+                .map(|&d| d as usize)
+                .product();
+            let channel = |k: usize| {
+                if channels == 1 {
+                    0
+                } else {
+                    (k / inner) % channels
+                }
+            };
+            let values = q
+                .iter()
+                .enumerate()
+                .map(|(k, &v)| {
+                    let c = channel(k);
+                    let zero = zero.get(c).or(zero.first()).copied()?;
+                    Some((v - zero) as f32 * scale.get(c).copied()?)
+                })
+                .collect::<Option<Vec<f32>>>()?;
+            (x.dims.clone(), values)
+        }
+        "Cast" => {
+            let to = node.attribute.iter().find(|a| a.name == "to")?.i;
+            let x = input(0)?;
+            (to == DataType::Float as i64 && x.data_type == DataType::Float16 as i32)
+                .then(|| (x.dims.clone(), half_floats(x)))?
+        }
+        "Mul" => {
+            let (a, b) = (input(0)?, input(1)?);
+            let (x, y) = (floats(a)?, floats(b)?);
+            (a.dims.len() == b.dims.len()).then_some(())?;
+            let values = broadcast_mul(&a.dims, &x, &b.dims, &y)?;
+            (a.dims.clone(), values)
+        }
+        _ => return None,
+    };
+    Some(TensorProto {
+        name: output.clone(),
+        dims,
+        data_type: DataType::Float as i32,
+        raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ..Default::default()
+    })
+}
+
+/// `x * y` where `y` has `x`'s rank and each of its dimensions is 1 or `x`'s.
+fn broadcast_mul(x_dims: &[i64], x: &[f32], y_dims: &[i64], y: &[f32]) -> Option<Vec<f32>> {
+    let ok = x_dims.iter().zip(y_dims).all(|(a, b)| *b == 1 || a == b);
+    if !ok {
+        return None;
+    }
+    let rank = x_dims.len();
+    let mut strides = vec![1usize; rank];
+    for axis in (0..rank.saturating_sub(1)).rev() {
+        strides[axis] = strides[axis + 1] * x_dims[axis + 1] as usize;
+    }
+    let mut y_strides = vec![1usize; rank];
+    for axis in (0..rank.saturating_sub(1)).rev() {
+        y_strides[axis] = y_strides[axis + 1] * y_dims[axis + 1] as usize;
+    }
+    x.iter()
+        .enumerate()
+        .map(|(k, v)| {
+            let index: usize = (0..rank)
+                .filter(|&axis| y_dims[axis] != 1)
+                .map(|axis| ((k / strides[axis]) % x_dims[axis] as usize) * y_strides[axis])
+                .sum();
+            y.get(index).map(|s| v * s)
+        })
+        .collect()
+}
+
+fn floats(t: &TensorProto) -> Option<Vec<f32>> {
+    (t.data_type == DataType::Float as i32).then_some(())?;
+    if t.raw_data.is_empty() {
+        return Some(t.float_data.clone());
+    }
+    Some(
+        t.raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+fn half_floats(t: &TensorProto) -> Vec<f32> {
+    let bits: Vec<u16> = if t.raw_data.is_empty() {
+        t.int32_data.iter().map(|&v| v as u16).collect()
+    } else {
+        t.raw_data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect()
+    };
+    bits.into_iter()
+        .map(|b| tract_onnx::prelude::f16::from_bits(b).to_f32())
+        .collect()
+}
+
+/// int8 or uint8 values (raw bytes, or `int32_data` as ONNX stores them otherwise).
+fn integers(t: &TensorProto) -> Option<Vec<i32>> {
+    let signed = match DataType::try_from(t.data_type).ok()? {
+        DataType::Int8 => true,
+        DataType::Uint8 => false,
+        _ => return None,
+    };
+    if t.raw_data.is_empty() {
+        return Some(t.int32_data.clone());
+    }
+    Some(
+        t.raw_data
+            .iter()
+            .map(|&b| {
+                if signed {
+                    i32::from(b as i8)
+                } else {
+                    i32::from(b)
+                }
+            })
+            .collect(),
+    )
+}
