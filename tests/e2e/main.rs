@@ -349,11 +349,33 @@ async fn bad_files_show_errors_while_a_good_one_still_classifies() {
     browser.stop().await;
 }
 
+/// Waits until `server` has seen no request for a while: the page asks for a newer
+/// `sw.js` once its service worker is active (an update check, not part of classifying),
+/// and with a 15 MB model that can come after the page is ready.
+async fn settle(server: &StaticServer) {
+    let quiet = Duration::from_millis(1500);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = server.request_count();
+    let mut since = std::time::Instant::now();
+    while since.elapsed() < quiet {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never stopped requesting"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = server.request_count();
+        if now != seen {
+            (seen, since) = (now, std::time::Instant::now());
+        }
+    }
+}
+
 #[tokio::test]
 async fn classifying_makes_no_network_request() {
     let _turn = one_at_a_time().await;
     let browser = open_page().await;
     let count = "return performance.getEntriesByType('resource').length";
+    settle(server()).await;
     let before = browser.js(count, vec![]).await;
     let served_before = server().request_count();
     let images = fixtures::images();
