@@ -4,21 +4,13 @@
 //! classifier now refuses the plain ones before the model sees them, as one flat colour;
 //! the model is checked on their tensors directly.)
 
+mod common;
+
 use std::io::Cursor;
-use std::path::PathBuf;
 
 use classifier::model::{ClassifyError, answer_ja};
 use classifier::preprocess::{self, NothingToJudge, PreprocessError};
-use classifier::{Classifier, ModelMeta};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-
-fn bundled() -> Classifier {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../model");
-    let meta = ModelMeta::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap())
-        .expect("the bundled model.json is valid");
-    let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
-    Classifier::load(&onnx, meta).expect("the bundled model loads")
-}
 
 fn png(image: RgbImage) -> Vec<u8> {
     let mut bytes = Cursor::new(Vec::new());
@@ -42,7 +34,7 @@ fn noise(width: u32, height: u32) -> RgbImage {
 
 #[test]
 fn blank_and_noise_pictures_are_not_special_week() {
-    let classifier = bundled();
+    let classifier = common::bundled();
     let cases = [
         (
             "white",

@@ -1,21 +1,13 @@
 //! The hostile-file table (`tests/fixtures/hostile`) through the native classifier with the
 //! bundled model: every file gets exactly its row's native outcome.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Instant;
 
 use classifier::model::ClassifyError;
 use classifier::preprocess::{NothingToJudge, PreprocessError};
-use classifier::{Classifier, ModelMeta};
 use hostile_fixtures::{CASES, Decoder, Outcome, Refusal};
-
-fn bundled() -> Classifier {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../model");
-    let meta = ModelMeta::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap())
-        .expect("the bundled model.json is valid");
-    let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
-    Classifier::load(&onnx, meta).expect("the bundled model loads")
-}
 
 /// The table's outcome for what the classifier did.
 fn outcome(result: &Result<classifier::Prediction, ClassifyError>) -> Outcome {
@@ -39,7 +31,7 @@ fn outcome(result: &Result<classifier::Prediction, ClassifyError>) -> Outcome {
 #[test]
 fn every_hostile_file_gets_its_native_outcome() {
     assert!(CASES.len() >= 40, "the table has {} cases", CASES.len());
-    let classifier = bundled();
+    let classifier = common::bundled();
     let mut wrong = Vec::new();
     for case in CASES {
         let bytes = (case.make)();
