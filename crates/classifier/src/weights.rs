@@ -75,7 +75,7 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
                 axis
             })
             .ok()?;
-            let (q, scale) = (integers(x)?, floats(scale)?);
+            let (q, scale) = (integers(x)?, f32_values(scale)?);
             let channels = if scale.len() > 1 {
                 *x.dims.get(axis)? as usize
             } else {
@@ -113,7 +113,7 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
         }
         "Mul" => {
             let (a, b) = (input(0)?, input(1)?);
-            let (x, y) = (floats(a)?, floats(b)?);
+            let (x, y) = (f32_values(a)?, f32_values(b)?);
             (a.dims.len() == b.dims.len()).then_some(())?;
             let values = broadcast_mul(&a.dims, &x, &b.dims, &y)?;
             (a.dims.clone(), values)
@@ -136,14 +136,7 @@ fn broadcast_mul(x_dims: &[i64], x: &[f32], y_dims: &[i64], y: &[f32]) -> Option
         return None;
     }
     let rank = x_dims.len();
-    let mut strides = vec![1usize; rank];
-    for axis in (0..rank.saturating_sub(1)).rev() {
-        strides[axis] = strides[axis + 1] * x_dims[axis + 1] as usize;
-    }
-    let mut y_strides = vec![1usize; rank];
-    for axis in (0..rank.saturating_sub(1)).rev() {
-        y_strides[axis] = y_strides[axis + 1] * y_dims[axis + 1] as usize;
-    }
+    let (strides, y_strides) = (strides(x_dims), strides(y_dims));
     x.iter()
         .enumerate()
         .map(|(k, v)| {
@@ -156,7 +149,9 @@ fn broadcast_mul(x_dims: &[i64], x: &[f32], y_dims: &[i64], y: &[f32]) -> Option
         .collect()
 }
 
-fn floats(t: &TensorProto) -> Option<Vec<f32>> {
+/// The values of an f32 tensor, whether stored as raw bytes or as `float_data`; `None`
+/// for another element type.
+pub fn f32_values(t: &TensorProto) -> Option<Vec<f32>> {
     (t.data_type == DataType::Float as i32).then_some(())?;
     if t.raw_data.is_empty() {
         return Some(t.float_data.clone());
@@ -167,6 +162,15 @@ fn floats(t: &TensorProto) -> Option<Vec<f32>> {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
     )
+}
+
+/// Row-major strides of `dims`.
+fn strides(dims: &[i64]) -> Vec<usize> {
+    let mut strides = vec![1usize; dims.len()];
+    for axis in (0..dims.len().saturating_sub(1)).rev() {
+        strides[axis] = strides[axis + 1] * dims[axis + 1] as usize;
+    }
+    strides
 }
 
 fn half_floats(t: &TensorProto) -> Vec<f32> {

@@ -77,18 +77,7 @@ pub fn nth_output_of(graph: &GraphProto, op_type: &str, n: usize) -> Option<Stri
 
 /// The f32 values of an initialiser, whether stored as raw bytes or as `float_data`.
 pub fn initializer_f32(graph: &GraphProto, name: &str) -> Option<Vec<f32>> {
-    let tensor = graph.initializer.iter().find(|t| t.name == name)?;
-    if tensor.data_type != DataType::Float as i32 {
-        return None;
-    }
-    if tensor.raw_data.is_empty() {
-        return Some(tensor.float_data.clone());
-    }
-    let floats = tensor
-        .raw_data
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    Some(floats.collect())
+    classifier::weights::f32_values(graph.initializer.iter().find(|t| t.name == name)?)
 }
 
 /// One dimension of a declared shape.
