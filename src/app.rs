@@ -152,7 +152,10 @@ impl Component for App {
                     </section>
                     <section id="results" class="results" aria-live="polite">
                         { for self.session.cards().iter().map(|card| html! {
-                            <CardView key={card.id} card={card.clone()} {lang} />
+                            <CardView key={card.id} card={card.clone()} {lang}
+                                on_toggle_evidence={link.callback(|card| {
+                                    Msg::Session(SessionEvent::EvidenceToggled { card })
+                                })} />
                         }) }
                     </section>
                 </main>

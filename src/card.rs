@@ -4,9 +4,10 @@ use yew::prelude::*;
 
 use worker_protocol::{BoxPx, Decoder, Verdict};
 
+use crate::heat_map::HeatMap;
 use crate::lang::Lang;
 use crate::messages::{self, Catalogue};
-use crate::page_state::{Card, Status};
+use crate::page_state::{Card, Evidence, Status};
 
 /// Properties of [`CardView`].
 #[derive(Properties, PartialEq)]
@@ -15,6 +16,8 @@ pub struct CardProps {
     pub card: Card,
     /// The language to word it in.
     pub lang: Lang,
+    /// Called with the card's id when its 「根拠を表示」 toggle is pressed.
+    pub on_toggle_evidence: Callback<u64>,
 }
 
 /// Renders one [`Card`].
@@ -23,7 +26,16 @@ pub fn card_view(props: &CardProps) -> Html {
     let card = &props.card;
     let texts = messages::of(props.lang);
     let body = match &card.status {
-        Status::Done(verdict) => verdict_view(verdict, texts),
+        Status::Done(verdict) => {
+            let id = card.id;
+            let on_toggle = props.on_toggle_evidence.reform(move |_: MouseEvent| id);
+            html! {
+                <>
+                    { verdict_view(verdict, texts) }
+                    { evidence_view(card, texts, on_toggle) }
+                </>
+            }
+        }
         Status::Failed(problem) => html! {
             <p class="error" role="alert"
                 title={messages::card_problem_detail(problem).map(str::to_owned)}>
@@ -36,25 +48,24 @@ pub fn card_view(props: &CardProps) -> Html {
         (Status::Failed(_), _) | (_, None) => {
             html! { <div class="preview preview-missing" aria-hidden="true">{ "?" }</div> }
         }
-        (
-            Status::Done(Verdict {
-                best_box: Some(best),
-                ..
-            }),
-            Some(url),
-        ) => html! {
-            <>
-                <img class="preview boxed" src={url.clone()} alt={card.name.clone()} />
-                { box_view(best) }
-            </>
-        },
+        (Status::Done(Verdict { best_box, .. }), Some(url))
+            if best_box.is_some() || matches!(card.evidence, Evidence::Shown(_)) =>
+        {
+            html! {
+                <>
+                    <img class="preview boxed" src={url.clone()} alt={card.name.clone()} />
+                    if let Evidence::Shown(map) = &card.evidence { { heat_view(map) } }
+                    if let Some(best) = best_box { { box_view(best) } }
+                </>
+            }
+        }
         (_, Some(url)) => {
             html! { <img class="preview" src={url.clone()} alt={card.name.clone()} /> }
         }
     };
     html! {
         <article class="card" data-state={card.status.name()} data-name={card.name.clone()}
-            data-problem={problem_kind(&card.status)}>
+            data-problem={problem_kind(&card.status)} data-evidence={card.evidence.name()}>
             <div class="preview-frame">{ preview }</div>
             <div class="card-body">
                 <p class="file-name">{ &card.name }</p>
@@ -94,7 +105,8 @@ fn verdict_view(verdict: &Verdict, texts: &dyn Catalogue) -> Html {
             </div>
             <p class="detail">
                 { texts.probability(percent) }
-                <span class="infer-ms" data-ms={format!("{:.1}", verdict.infer_ms)}>
+                <span class="infer-ms" data-ms={format!("{:.1}", verdict.infer_ms)}
+                    data-run-ms={format!("{:.1}", verdict.run_ms)}>
                     { texts.separator() }{ texts.judge_time(verdict.infer_ms) }
                 </span>
                 <span class="decoder" data-decoder={decoder_name(verdict.decoder)}>
@@ -112,6 +124,56 @@ fn decoder_name(decoder: Decoder) -> &'static str {
         Decoder::Browser => "browser",
     }
 }
+
+/// The heat-map toggle of an answered card and, while it is on, what the map shows, that
+/// it is being made, or why it could not be.
+fn evidence_view(card: &Card, texts: &dyn Catalogue, on_toggle: Callback<MouseEvent>) -> Html {
+    let on = card.evidence.is_on();
+    let note = match &card.evidence {
+        Evidence::Hidden(_) => html! {},
+        Evidence::Computing => {
+            html! { <p class="why-note status" role="status">{ texts.evidence_computing() }</p> }
+        }
+        Evidence::Shown(map) => {
+            html! { <p class="why-note">{ texts.evidence_caption(&map.source) }</p> }
+        }
+        Evidence::Failed(problem) => html! {
+            <p class="why-note error" role="alert">{ texts.card_problem(&card.name, problem) }</p>
+        },
+    };
+    html! {
+        <>
+            <button type="button" class="why-toggle" aria-pressed={on.to_string()}
+                onclick={on_toggle}>
+                { texts.evidence_toggle(on) }
+            </button>
+            { note }
+        </>
+    }
+}
+
+/// The heat map over the preview (shown whole, like [`box_view`]): one translucent red
+/// cell per part, as opaque as the answer comes from there. Opacity is an SVG attribute,
+/// not an inline style, for the page's Content-Security-Policy.
+fn heat_view(map: &HeatMap) -> Html {
+    html! {
+        <svg class="heat-map" viewBox="0 0 100 100" preserveAspectRatio="none"
+            aria-hidden="true" data-cells={map.cells.len().to_string()}>
+            { for map.cells.iter().map(|cell| {
+                let [left, top, width, height] = contained_box_percent(&cell.region);
+                html! {
+                    <rect x={format!("{left:.3}")} y={format!("{top:.3}")}
+                        width={format!("{width:.3}")} height={format!("{height:.3}")}
+                        fill-opacity={format!("{:.3}", cell.heat * HEAT_OPACITY)}
+                        data-heat={format!("{:.4}", cell.heat)} />
+                }
+            }) }
+        </svg>
+    }
+}
+
+/// The opacity of the hottest heat-map cell; the picture stays visible under it.
+const HEAT_OPACITY: f32 = 0.6;
 
 /// The outline of the crop that decided, over the preview (shown whole, `object-fit:
 /// contain`, when there is a box): an SVG in percentages of the frame, so no inline style

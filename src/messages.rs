@@ -11,6 +11,7 @@ mod tests;
 
 use worker_protocol::{Decoder, Failure};
 
+use crate::heat_map::{HeatSource, MIN_DROP};
 use crate::lang::Lang;
 use crate::model_source::ModelSource;
 use crate::offline::OfflineStatus;
@@ -67,8 +68,14 @@ pub trait Catalogue {
     fn separator(&self) -> &'static str;
     /// What a card says while it waits for its answer; `None` once it has one.
     fn card_waiting(&self, status: &Status) -> Option<&'static str>;
-    /// Why the card of the file `name` has no verdict.
+    /// Why the card of the file `name` has no verdict (or no heat map).
     fn card_problem(&self, name: &str, problem: &CardProblem) -> String;
+    /// The label of an answered card's heat-map toggle, when it is off or on.
+    fn evidence_toggle(&self, on: bool) -> &'static str;
+    /// What a card says while the worker makes its occlusion map.
+    fn evidence_computing(&self) -> &'static str;
+    /// What the heat map shows and how it was made.
+    fn evidence_caption(&self, source: &HeatSource) -> String;
 
     /// The offline indicator's label.
     fn offline(&self, status: &OfflineStatus) -> &'static str;
@@ -105,6 +112,12 @@ pub fn card_problem_detail(problem: &CardProblem) -> Option<&str> {
             None
         }
     }
+}
+
+/// The largest drop of an occlusion map in percentage points, if it counts as one
+/// ([`MIN_DROP`]); `None` when covering any cell hardly matters.
+fn drop_points(largest_drop: f32) -> Option<f64> {
+    (largest_drop >= MIN_DROP).then(|| f64::from(largest_drop) * 100.0)
 }
 
 /// A count with thousands separators: `64,000,000`.

@@ -3,6 +3,7 @@
 
 use worker_protocol::Verdict;
 
+use crate::heat_map::HeatMap;
 use crate::problem::{CardProblem, ModelProblem};
 
 /// One image the user gave.
@@ -16,6 +17,38 @@ pub struct Card {
     pub preview: Option<String>,
     /// Its progress.
     pub status: Status,
+    /// Its 「根拠を表示」 toggle (only an answered card has one).
+    pub evidence: Evidence,
+}
+
+/// Where an answered card's heat map is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evidence {
+    /// Not shown; a map made earlier is kept to show again.
+    Hidden(Option<HeatMap>),
+    /// Asked for; the worker is making the occlusion map.
+    Computing,
+    /// Shown over the preview.
+    Shown(HeatMap),
+    /// Asked for, but it could not be made.
+    Failed(CardProblem),
+}
+
+impl Evidence {
+    /// Whether the toggle is on.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, Self::Hidden(_))
+    }
+
+    /// A stable name for the state, used as `data-evidence` (for tests).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Hidden(_) => "hidden",
+            Self::Computing => "computing",
+            Self::Shown(_) => "shown",
+            Self::Failed(_) => "failed",
+        }
+    }
 }
 
 /// Where an image is on its way to an answer.

@@ -49,6 +49,7 @@ impl CardProblem {
                 Failure::NothingToJudge(NothingToJudge::FlatColour) => "flat-colour",
                 Failure::ModelRun { .. } => "model-run",
                 Failure::NoModel => "no-model",
+                Failure::Forgotten => "forgotten",
             },
         }
     }

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use worker_protocol::{WorkerInputRef, WorkerOutput};
 
 use crate::model_source::{self, BUNDLED_DIR, ModelSource};
-use crate::page_state::{Card, ModelState, Progress, Status};
+use crate::page_state::{Card, Evidence, ModelState, Progress, Status};
 use crate::problem::{CardProblem, ModelProblem};
 
 /// The two files of a model, as the worker loads them.
@@ -44,6 +44,11 @@ pub enum Request {
         /// The file's bytes.
         bytes: Vec<u8>,
     },
+    /// Make the occlusion map of a classified card's image.
+    Explain {
+        /// The card.
+        card: u64,
+    },
 }
 
 impl Request {
@@ -55,6 +60,7 @@ impl Request {
                 onnx: &files.onnx,
             },
             Self::Classify { card, bytes } => WorkerInputRef::Classify { card: *card, bytes },
+            Self::Explain { card } => WorkerInputRef::Explain { card: *card },
         }
     }
 }
@@ -119,6 +125,11 @@ pub enum Event<F> {
     Retry,
     /// The user chose or dropped files for their own model: names and handles.
     OwnModelChosen(Vec<(String, F)>),
+    /// The user pressed an answered card's 「根拠を表示」 toggle.
+    EvidenceToggled {
+        /// The card.
+        card: u64,
+    },
 }
 
 /// Something the page must do.
@@ -190,12 +201,14 @@ enum Job {
     },
     /// Classify a card's file; the bytes go with the post.
     Image { card: u64, bytes: Option<Vec<u8>> },
+    /// Explain a card's answer ([`Request::Explain`]).
+    Explain { card: u64, posted: bool },
 }
 
 impl Job {
     fn posted(&self) -> bool {
         match self {
-            Self::Model { posted, .. } => *posted,
+            Self::Model { posted, .. } | Self::Explain { posted, .. } => *posted,
             Self::Image { bytes, .. } => bytes.is_none(),
         }
     }
@@ -308,6 +321,7 @@ impl Session {
             }
             Event::Retry => self.retry(&mut effects),
             Event::OwnModelChosen(chosen) => self.own_model(chosen, &mut effects),
+            Event::EvidenceToggled { card } => self.toggle_evidence(card, &mut effects),
         }
         effects
     }
@@ -329,6 +343,7 @@ impl Session {
                     name,
                     preview,
                     status: Status::Reading,
+                    evidence: Evidence::Hidden(None),
                 },
             );
             if size > MAX_FILE_BYTES {
@@ -431,6 +446,7 @@ impl Session {
                     Err(failure) => self.fail_card(card, CardProblem::Worker(failure), effects),
                 }
             }
+            WorkerOutput::Explained { card, outcome } => self.explained(card, outcome),
             WorkerOutput::Garbled { detail } => self.answer_lost(detail, effects),
         }
     }
@@ -442,6 +458,9 @@ impl Session {
             Some(job) if job.posted() => match self.queue.pop_front() {
                 Some(Job::Image { card, .. }) => {
                     self.fail_card(card, CardProblem::VersionMismatch { detail }, effects)
+                }
+                Some(Job::Explain { card, .. }) => {
+                    self.explanation_lost(card, CardProblem::VersionMismatch { detail })
                 }
                 _ => self.model_refused(ModelProblem::VersionMismatch { detail }, effects),
             },
@@ -461,6 +480,9 @@ impl Session {
             match self.queue.pop_front() {
                 Some(Job::Image { card, .. }) => {
                     self.fail_card(card, CardProblem::WorkerStopped, effects)
+                }
+                Some(Job::Explain { card, .. }) => {
+                    self.explanation_lost(card, CardProblem::WorkerStopped)
                 }
                 // A model that was loading may be what stopped the worker: it is not
                 // sent again; the one the worker had before is.
@@ -594,7 +616,11 @@ impl Session {
                     effects.push(Effect::Post(Request::Classify { card: *card, bytes }));
                     classifying.push(*card);
                 }
-                Job::Image { .. } => break,
+                Job::Explain { card, posted } if ready => {
+                    *posted = true;
+                    effects.push(Effect::Post(Request::Explain { card: *card }));
+                }
+                Job::Image { .. } | Job::Explain { .. } => break,
             }
         }
         for card in classifying {
@@ -674,5 +700,6 @@ impl Session {
     }
 }
 
+mod evidence;
 #[cfg(test)]
 mod tests;

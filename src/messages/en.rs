@@ -4,6 +4,7 @@ use worker_protocol::{Decoder, Failure, ModelFailure, NothingToJudge};
 
 use super::{Catalogue, grouped, square_side};
 use crate::download::human_bytes;
+use crate::heat_map::HeatSource;
 use crate::model_source::{BUNDLED_DIR, ModelSource};
 use crate::offline::OfflineStatus;
 use crate::page_state::{Progress, Status};
@@ -197,6 +198,37 @@ impl Catalogue for English {
         }
     }
 
+    fn evidence_toggle(&self, on: bool) -> &'static str {
+        if on { "Hide why" } else { "Show why" }
+    }
+
+    fn evidence_computing(&self) -> &'static str {
+        "Working out why… (judging the picture again with one part covered at a time)"
+    }
+
+    fn evidence_caption(&self, source: &HeatSource) -> String {
+        match *source {
+            HeatSource::Crops { crops } => format!(
+                "The redder a part, the more the crops containing it looked like Special Week ({crops} crops)."
+            ),
+            HeatSource::Occlusion {
+                cells,
+                largest_drop,
+                ms,
+            } => {
+                let seconds = ms / 1000.0;
+                match super::drop_points(largest_drop) {
+                    Some(points) => format!(
+                        "The redder a part, the more covering it lowers the probability of Special Week ({cells} parts covered one at a time, largest drop {points:.1} points, {seconds:.1} s)."
+                    ),
+                    None => format!(
+                        "Covering any one part hardly changes the probability: the answer comes from the picture as a whole ({cells} parts covered one at a time, {seconds:.1} s)."
+                    ),
+                }
+            }
+        }
+    }
+
     fn offline(&self, status: &OfflineStatus) -> &'static str {
         match status {
             OfflineStatus::Unsupported => "No offline use",
@@ -243,6 +275,9 @@ fn image_failure(name: &str, failure: &Failure) -> String {
             format!("The model failed while judging “{name}” ({detail}).")
         }
         Failure::NoModel => format!("“{name}” cannot be judged: the model is not loaded yet."),
+        Failure::Forgotten => format!(
+            "To see why for “{name}”, choose the picture again: what its judging used is no longer kept."
+        ),
     }
 }
 

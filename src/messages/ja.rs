@@ -4,6 +4,7 @@ use worker_protocol::{Decoder, Failure, ModelFailure, NothingToJudge};
 
 use super::{Catalogue, grouped, square_side};
 use crate::download::human_bytes;
+use crate::heat_map::HeatSource;
 use crate::model_source::{BUNDLED_DIR, ModelSource};
 use crate::offline::OfflineStatus;
 use crate::page_state::{Progress, Status};
@@ -192,6 +193,41 @@ impl Catalogue for Japanese {
         }
     }
 
+    fn evidence_toggle(&self, on: bool) -> &'static str {
+        if on {
+            "根拠を隠す"
+        } else {
+            "根拠を表示"
+        }
+    }
+
+    fn evidence_computing(&self) -> &'static str {
+        "根拠を計算中…（画像の一部を順に隠して判定し直しています）"
+    }
+
+    fn evidence_caption(&self, source: &HeatSource) -> String {
+        match *source {
+            HeatSource::Crops { crops } => format!(
+                "赤いところほど、そこを含む切り抜きがスペシャルウィークらしいと判定されました（切り抜き {crops} 枚）。"
+            ),
+            HeatSource::Occlusion {
+                cells,
+                largest_drop,
+                ms,
+            } => {
+                let seconds = ms / 1000.0;
+                match super::drop_points(largest_drop) {
+                    Some(points) => format!(
+                        "赤いところほど、隠すとスペシャルウィークである確率が下がります（{cells} か所を順に隠して判定、最大 {points:.1} ポイント低下、{seconds:.1} 秒）。"
+                    ),
+                    None => format!(
+                        "どこを隠しても確率はほとんど変わりません。判定は画像全体から来ています（{cells} か所を順に隠して判定、{seconds:.1} 秒）。"
+                    ),
+                }
+            }
+        }
+    }
+
     fn offline(&self, status: &OfflineStatus) -> &'static str {
         match status {
             OfflineStatus::Unsupported => "オフライン非対応",
@@ -239,6 +275,9 @@ fn image_failure(name: &str, failure: &Failure) -> String {
         Failure::NoModel => {
             format!("「{name}」を判定できません。モデルがまだ読み込まれていません。")
         }
+        Failure::Forgotten => format!(
+            "「{name}」の根拠を出すには、画像をもう一度選んでください（判定したときのデータがもう残っていません）。"
+        ),
     }
 }
 

@@ -34,6 +34,7 @@ fn every_failure() -> Vec<Failure> {
             detail: "boom".into(),
         },
         Failure::NoModel,
+        Failure::Forgotten,
     ]
 }
 
@@ -136,9 +137,27 @@ fn verdict() -> Verdict {
         is_special_week: true,
         p_special_week: 0.9,
         infer_ms: 12.0,
+        run_ms: 10.0,
         best_box: None,
         decoder: Decoder::Builtin,
+        crops: vec![],
     }
+}
+
+fn every_heat_source() -> [HeatSource; 3] {
+    [
+        HeatSource::Crops { crops: 11 },
+        HeatSource::Occlusion {
+            cells: 16,
+            largest_drop: 0.375,
+            ms: 3450.0,
+        },
+        HeatSource::Occlusion {
+            cells: 16,
+            largest_drop: 0.001,
+            ms: 3450.0,
+        },
+    ]
 }
 
 /// Every text a catalogue has, each made from the same kinds and data, in one order.
@@ -162,6 +181,9 @@ fn every_text(lang: Lang) -> Vec<String> {
         texts.decoder(Decoder::Builtin),
         texts.decoder(Decoder::Browser),
         texts.update_button(),
+        texts.evidence_toggle(false),
+        texts.evidence_toggle(true),
+        texts.evidence_computing(),
     ]
     .map(str::to_owned)
     .into();
@@ -173,6 +195,11 @@ fn every_text(lang: Lang) -> Vec<String> {
         all.push(texts.model_ready(&source, 1500.0));
     }
     all.extend(every_model_problem().iter().map(|p| texts.model_problem(p)));
+    all.extend(
+        every_heat_source()
+            .iter()
+            .map(|s| texts.evidence_caption(s)),
+    );
     all.extend(
         every_card_problem()
             .iter()
@@ -413,4 +440,26 @@ fn downloads_show_the_amount() {
             .model_downloading("m.onnx", &unknown)
             .ends_with("456 KB")
     );
+}
+
+#[test]
+fn heat_map_captions_say_how_the_map_was_made() {
+    for lang in Lang::ALL {
+        let [crops, occlusion, cold] = every_heat_source().map(|s| of(lang).evidence_caption(&s));
+        assert!(crops.contains("11"), "{crops}");
+        for caption in [&occlusion, &cold] {
+            assert!(
+                caption.contains("16") && caption.contains("3.5"),
+                "{caption}"
+            );
+        }
+        assert!(
+            occlusion.contains("37.5"),
+            "the largest drop in points: {occlusion}"
+        );
+        assert!(
+            !cold.contains("0.1"),
+            "a drop below MIN_DROP is not quoted: {cold}"
+        );
+    }
 }

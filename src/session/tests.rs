@@ -3,6 +3,7 @@
 use worker_protocol::{Decoder, Failure, ModelFailure, Verdict};
 
 use super::*;
+use crate::heat_map::HeatMap;
 
 type Effects = Vec<Effect<&'static str>>;
 
@@ -41,8 +42,10 @@ fn verdict(p: f32) -> Verdict {
         is_special_week: true,
         p_special_week: p,
         infer_ms: 12.0,
+        run_ms: 10.0,
         best_box: None,
         decoder: Decoder::Builtin,
+        crops: vec![],
     }
 }
 
@@ -768,4 +771,178 @@ fn a_file_over_the_size_limit_is_refused_unread_and_one_at_the_limit_is_read() {
             limit: MAX_FILE_BYTES
         }
     );
+}
+
+fn region(x: u32, w: u32) -> worker_protocol::BoxPx {
+    worker_protocol::BoxPx {
+        x,
+        y: 0,
+        w,
+        h: 40,
+        image_width: 80,
+        image_height: 40,
+    }
+}
+
+fn scored(x: u32, w: u32, p: f32) -> worker_protocol::ScoredBox {
+    worker_protocol::ScoredBox {
+        region: region(x, w),
+        p_special_week: p,
+    }
+}
+
+/// A ready page with one answered card, whose verdict has `crops`.
+fn answered(crops: Vec<worker_protocol::ScoredBox>) -> (Session, u64) {
+    let mut session = ready_page();
+    let (card, _) = give_image(&mut session, "a.png", &[1]);
+    let verdict = Verdict {
+        crops,
+        ..verdict(0.9)
+    };
+    session.handle::<&str>(said(WorkerOutput::Classified {
+        card,
+        outcome: Ok(verdict),
+    }));
+    (session, card)
+}
+
+fn evidence(session: &Session, card: u64) -> &Evidence {
+    &session
+        .cards()
+        .iter()
+        .find(|c| c.id == card)
+        .expect("the card")
+        .evidence
+}
+
+fn toggle(session: &mut Session, card: u64) -> Effects {
+    session.handle(Event::EvidenceToggled { card })
+}
+
+fn explain(card: u64) -> Effect<&'static str> {
+    Effect::Post(Request::Explain { card })
+}
+
+fn occlusion() -> worker_protocol::Occlusion {
+    worker_protocol::Occlusion {
+        p_whole: 0.9,
+        cells: vec![scored(0, 40, 0.3), scored(40, 40, 0.9)],
+        ms: 800.0,
+    }
+}
+
+fn explained(
+    card: u64,
+    outcome: Result<worker_protocol::Occlusion, Failure>,
+) -> Event<&'static str> {
+    said(WorkerOutput::Explained { card, outcome })
+}
+
+#[test]
+fn a_crop_model_shows_its_heat_map_at_once_and_keeps_it_when_hidden() {
+    let crops = vec![scored(0, 80, 0.2), scored(0, 40, 0.8)];
+    let (mut session, card) = answered(crops.clone());
+    assert_eq!(evidence(&session, card), &Evidence::Hidden(None));
+    assert_eq!(
+        toggle(&mut session, card),
+        vec![],
+        "nothing to ask the worker"
+    );
+    let map = HeatMap::from_crops(&crops);
+    assert_eq!(evidence(&session, card), &Evidence::Shown(map.clone()));
+    toggle(&mut session, card);
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Hidden(Some(map.clone()))
+    );
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card), &Evidence::Shown(map));
+}
+
+#[test]
+fn a_model_without_crops_asks_the_worker_once_and_shows_its_answer() {
+    let (mut session, card) = answered(vec![scored(0, 80, 0.9)]);
+    assert_eq!(toggle(&mut session, card), vec![explain(card)]);
+    assert_eq!(evidence(&session, card), &Evidence::Computing);
+    // Off and on again while the worker works: no second request.
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card), &Evidence::Hidden(None));
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card), &Evidence::Computing);
+    session.handle::<&str>(explained(card, Ok(occlusion())));
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Shown(HeatMap::from_occlusion(&occlusion()))
+    );
+    // Hidden and shown again without the worker.
+    toggle(&mut session, card);
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card).name(), "shown");
+}
+
+#[test]
+fn a_map_that_arrives_after_the_toggle_went_off_is_kept_hidden() {
+    let (mut session, card) = answered(vec![]);
+    toggle(&mut session, card);
+    toggle(&mut session, card);
+    session.handle::<&str>(explained(card, Ok(occlusion())));
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Hidden(Some(HeatMap::from_occlusion(&occlusion())))
+    );
+}
+
+#[test]
+fn a_forgotten_image_says_so_and_the_toggle_can_ask_again() {
+    let (mut session, card) = answered(vec![]);
+    toggle(&mut session, card);
+    session.handle::<&str>(explained(card, Err(Failure::Forgotten)));
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Failed(CardProblem::Worker(Failure::Forgotten))
+    );
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(toggle(&mut session, card), vec![explain(card)]);
+}
+
+#[test]
+fn an_explanation_lost_with_the_worker_or_garbled_says_why() {
+    let (mut session, card) = answered(vec![]);
+    toggle(&mut session, card);
+    session.handle::<&str>(Event::WorkerCrashed("killed".into()));
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Failed(CardProblem::WorkerStopped)
+    );
+    assert_eq!(status(&session, card).name(), "done", "the answer stays");
+
+    let (mut session, card) = answered(vec![]);
+    toggle(&mut session, card);
+    session.handle::<&str>(Event::WorkerGarbled("bad".into()));
+    assert_eq!(
+        evidence(&session, card),
+        &Evidence::Failed(CardProblem::VersionMismatch {
+            detail: "bad".into()
+        })
+    );
+    assert_eq!(session.model().name(), "ready", "the model stays");
+}
+
+#[test]
+fn only_answered_cards_have_a_toggle() {
+    let mut session = ready_page();
+    let (card, _) = give_image(&mut session, "a.png", &[1]);
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card), &Evidence::Hidden(None));
+    assert_eq!(toggle(&mut session, 99), vec![]);
+}
+
+#[test]
+fn an_explanation_waits_for_a_model_that_is_loading() {
+    let (mut session, card) = answered(vec![]);
+    session.handle(own_model_chosen());
+    session.handle::<&str>(arrived(2, own_files()));
+    assert_eq!(toggle(&mut session, card), vec![]);
+    assert_eq!(evidence(&session, card), &Evidence::Computing);
+    assert_eq!(session.handle::<&str>(ready()), vec![explain(card)]);
 }

@@ -75,6 +75,26 @@ pub fn stripes_png() -> Fixture {
     }
 }
 
+/// The app's own icon (a horse, `assets/icons/icon-512.png`) at 200 × 200 in the bottom
+/// right corner of a 640 × 480 slate-blue picture: something that fills only a corner.
+pub fn corner_png() -> Fixture {
+    let icon_path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/icons/icon-512.png");
+    let icon = image::open(icon_path)
+        .expect("the app's icon")
+        .resize_exact(200, 200, image::imageops::FilterType::Triangle)
+        .to_rgba8();
+    let mut picture = RgbaImage::from_pixel(640, 480, Rgba([0x6a, 0x8c, 0xaf, 255]));
+    image::imageops::overlay(&mut picture, &icon, 430, 270);
+    Fixture {
+        name: "corner.png",
+        mime: "image/png",
+        bytes: encode(
+            DynamicImage::ImageRgba8(picture).to_rgb8().into(),
+            ImageFormat::Png,
+        ),
+    }
+}
+
 /// The valid images, in a fixed order.
 pub fn images() -> Vec<Fixture> {
     vec![gradient_png(), checker_jpeg(), stripes_png()]

@@ -12,6 +12,7 @@
 mod browser;
 mod crash;
 mod csp;
+mod evidence;
 #[path = "../common/fixtures.rs"]
 mod fixtures;
 mod hostile;

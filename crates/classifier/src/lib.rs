@@ -4,9 +4,11 @@
 //! and the browser app: how an image file becomes the model's input ([`preprocess`]), what
 //! `model.json` says about a model ([`meta`]), and how a model is loaded and run
 //! ([`model`]), including which boxes of the image it looks at ([`crops`]) and how their
-//! scores become one answer ([`pooling`]).
+//! scores become one answer ([`pooling`]), and where in the picture the answer comes from
+//! ([`explain`]).
 
 pub mod crops;
+pub mod explain;
 pub mod meta;
 pub mod model;
 pub mod pooling;

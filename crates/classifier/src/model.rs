@@ -5,7 +5,7 @@
 //! and max-pooled ([`crate::pooling`]). Memory for activations grows with N, so `crops`
 //! lists should stay short (a handful of boxes).
 
-use image::DynamicImage;
+use image::{DynamicImage, RgbImage};
 use sha2::{Digest, Sha256};
 
 use crate::crops::{CropBox, PixelBox};
@@ -100,12 +100,17 @@ impl Classifier {
         self.classify_image(preprocess::decode_upright(image_bytes)?)
     }
 
-    /// Classifies a decoded image, unless it has nothing to judge
-    /// ([`preprocess::judgeable`]): every crop preprocessed into one batch
-    /// ([`preprocess::batch_tensor`]) and classified ([`Self::classify_batch`]).
+    /// Classifies a decoded image ([`Self::classify_judgeable`]), unless it has nothing
+    /// to judge ([`preprocess::judgeable`]).
     pub fn classify_image(&self, image: DynamicImage) -> Result<Prediction, ClassifyError> {
-        let image = preprocess::judgeable(image)?;
-        let batch = preprocess::batch_tensor(&image, &self.meta.input, &self.crops);
+        self.classify_judgeable(&preprocess::judgeable(image)?)
+    }
+
+    /// Classifies an image [`preprocess::judgeable`] let through: every crop
+    /// preprocessed into one batch ([`preprocess::batch_tensor`]) and classified
+    /// ([`Self::classify_batch`]).
+    pub fn classify_judgeable(&self, image: &RgbImage) -> Result<Prediction, ClassifyError> {
+        let batch = preprocess::batch_tensor(image, &self.meta.input, &self.crops);
         self.classify_batch(batch, image.width(), image.height())
     }
 
@@ -136,6 +141,28 @@ impl Classifier {
         let first = self.run(input)?.swap_remove(0);
         let side = self.meta.input.size;
         Ok(self.pool(vec![first], &[PixelBox::whole(side, side)], (side, side)))
+    }
+
+    /// The Special Week probability of each of any number of preprocessed input images,
+    /// each seen as it is (no crops): they run in batches of the plan's size, the last one
+    /// padded with zeros.
+    pub(crate) fn p_special_week_each(
+        &self,
+        inputs: &[Vec<f32>],
+    ) -> Result<Vec<f32>, ClassifyError> {
+        let n = self.crops.len();
+        let mut probabilities = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(n) {
+            let mut batch: Vec<f32> = chunk.concat();
+            batch.resize(chunk[0].len() * n, 0.0);
+            let rows = self.run(batch)?;
+            probabilities.extend(
+                rows.iter()
+                    .take(chunk.len())
+                    .map(|row| row[self.meta.special_week_index]),
+            );
+        }
+        Ok(probabilities)
     }
 
     /// Runs one batch of `self.crops.len()` inputs; one row of probabilities per input.

@@ -27,6 +27,13 @@ pub enum WorkerInput {
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
+    /// Say where in a classified image the answer comes from (an occlusion map), for a
+    /// model without crops. The worker keeps what it needs of the last images it
+    /// classified; an older one gets [`Failure::Forgotten`].
+    Explain {
+        /// The card of the classified image.
+        card: u64,
+    },
 }
 
 /// A [`WorkerInput`] that borrows its text and bytes, so the page can encode a request
@@ -49,6 +56,11 @@ pub enum WorkerInputRef<'a> {
         /// The file's bytes.
         #[serde(with = "serde_bytes")]
         bytes: &'a [u8],
+    },
+    /// [`WorkerInput::Explain`].
+    Explain {
+        /// The card of the classified image.
+        card: u64,
     },
 }
 
@@ -73,6 +85,13 @@ pub enum WorkerOutput {
         card: u64,
         /// The answer or the failure.
         outcome: Result<Verdict, Failure>,
+    },
+    /// The occlusion map asked for with [`WorkerInput::Explain`], or why there is none.
+    Explained {
+        /// The card this answers.
+        card: u64,
+        /// The map or the failure.
+        outcome: Result<Occlusion, Failure>,
     },
     /// The oldest unanswered request could not be decoded (the page and the worker are
     /// from different builds). Nothing changed in the worker: a loaded model stays loaded.
@@ -139,6 +158,9 @@ pub enum Failure {
     },
     /// The image arrived before any model was loaded.
     NoModel,
+    /// An explanation was asked for an image the worker no longer holds (it restarted
+    /// since, or many images came after it).
+    Forgotten,
 }
 
 /// Why a decoded image has nothing to judge.
@@ -179,11 +201,38 @@ pub struct Verdict {
     pub p_special_week: f32,
     /// Time to decode, preprocess and run the model, in milliseconds.
     pub infer_ms: f64,
+    /// Time of the model run alone (the crop batch through the network), in milliseconds.
+    pub run_ms: f64,
     /// The crop that decided, for a model with crops; `None` without crops or when the
     /// best crop is the whole image.
     pub best_box: Option<BoxPx>,
     /// The decoder that made the pixels.
     pub decoder: Decoder,
+    /// Every crop the model looked at with its score, in the order of `model.json`'s
+    /// `crops`; the whole image alone for a model without crops.
+    pub crops: Vec<ScoredBox>,
+}
+
+/// A part of an image and the probability of Special Week that goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoredBox {
+    /// The part, in pixels of the decoded image.
+    pub region: BoxPx,
+    /// The probability of Special Week, 0..=1: of the crop alone, or of the image with
+    /// this part covered (in an [`Occlusion`]).
+    pub p_special_week: f32,
+}
+
+/// Where in an image the answer comes from: the image as the model sees it, with one cell
+/// of a grid covered at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Occlusion {
+    /// The probability of Special Week with nothing covered.
+    pub p_whole: f32,
+    /// One per cell, row by row from the top left, with the probability while it is covered.
+    pub cells: Vec<ScoredBox>,
+    /// How long the model runs took, in milliseconds.
+    pub ms: f64,
 }
 
 /// A box in pixels of the decoded (upright) image, with that image's size so the page
@@ -234,6 +283,7 @@ mod tests {
                 card: 42,
                 bytes: vec![137, 80, 78, 71],
             },
+            WorkerInput::Explain { card: 42 },
         ];
         for input in inputs {
             assert_eq!(decode::<WorkerInput>(&encode(&input)).unwrap(), input);
@@ -265,6 +315,21 @@ mod tests {
                 bytes: onnx.to_vec(),
             }
         );
+        assert_eq!(
+            decode::<WorkerInput>(&encode(&WorkerInputRef::Explain { card: 3 })).unwrap(),
+            WorkerInput::Explain { card: 3 }
+        );
+    }
+
+    fn region(x: u32, y: u32, w: u32, h: u32) -> BoxPx {
+        BoxPx {
+            x,
+            y,
+            w,
+            h,
+            image_width: 640,
+            image_height: 480,
+        }
     }
 
     #[test]
@@ -289,8 +354,10 @@ mod tests {
                     is_special_week: true,
                     p_special_week: 0.75,
                     infer_ms: 130.0,
+                    run_ms: 100.0,
                     best_box: None,
                     decoder: Decoder::Builtin,
+                    crops: vec![],
                 }),
             },
             WorkerOutput::Classified {
@@ -300,16 +367,29 @@ mod tests {
                     is_special_week: true,
                     p_special_week: 0.5,
                     infer_ms: 1.0,
-                    best_box: Some(BoxPx {
-                        x: 1,
-                        y: 2,
-                        w: 3,
-                        h: 4,
-                        image_width: 640,
-                        image_height: 480,
-                    }),
+                    run_ms: 0.5,
+                    best_box: Some(region(1, 2, 3, 4)),
                     decoder: Decoder::Browser,
+                    crops: vec![ScoredBox {
+                        region: region(1, 2, 3, 4),
+                        p_special_week: 0.5,
+                    }],
                 }),
+            },
+            WorkerOutput::Explained {
+                card: 5,
+                outcome: Ok(Occlusion {
+                    p_whole: 0.9,
+                    cells: vec![ScoredBox {
+                        region: region(0, 0, 320, 240),
+                        p_special_week: 0.25,
+                    }],
+                    ms: 1500.5,
+                }),
+            },
+            WorkerOutput::Explained {
+                card: 2,
+                outcome: Err(Failure::Forgotten),
             },
             WorkerOutput::Classified {
                 card: 4,

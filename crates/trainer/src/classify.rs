@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use classifier::crops::PixelBox;
-use classifier::model::{answer_ja, label_for};
-use classifier::{Classifier, ModelMeta};
+use classifier::explain::{GRID, Occlusion};
+use classifier::model::{CropScore, answer_ja, label_for};
+use classifier::{Classifier, ModelMeta, Prediction, preprocess};
 use serde_json::{Value, json};
 
 /// Loads `model.json` and the ONNX file it names from a model directory.
@@ -22,23 +23,51 @@ pub fn load_model(dir: &Path) -> Result<Classifier> {
     Classifier::load(&onnx, meta).with_context(|| format!("{}", onnx_path.display()))
 }
 
+/// What `classify` prints besides the answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// One JSON object per line instead of text.
+    pub json: bool,
+    /// Also an occlusion map of each image ([`classifier::explain`]), as the page's
+    /// 「根拠を表示」 makes it for a model without crops.
+    pub explain: bool,
+}
+
+/// The answer for one file, and its occlusion map when asked for.
+fn judge(
+    classifier: &Classifier,
+    path: &Path,
+    explain: bool,
+) -> Result<(Prediction, Option<Occlusion>), String> {
+    let bytes = fs::read(path).map_err(|e| e.to_string())?;
+    let image = preprocess::decode_upright(&bytes)
+        .and_then(preprocess::judgeable)
+        .map_err(|e| e.to_string())?;
+    let prediction = classifier
+        .classify_judgeable(&image)
+        .map_err(|e| e.to_string())?;
+    let occlusion = explain
+        .then(|| classifier.occlusion(&classifier.view(&image), image.dimensions(), GRID))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    Ok((prediction, occlusion))
+}
+
 /// Classifies every image, printing one line (or one JSON object) each. Returns how many
 /// could not be classified.
-pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize> {
+pub fn run(model_dir: &Path, images: &[PathBuf], output: Output) -> Result<usize> {
     let classifier = load_model(model_dir)?;
     let meta = classifier.meta();
     let mut failures = 0;
     for path in images {
         let started = Instant::now();
-        let outcome = fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| classifier.classify(&bytes).map_err(|e| e.to_string()));
+        let outcome = judge(&classifier, path, output.explain);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match outcome {
-            Ok(prediction) => {
+            Ok((prediction, occlusion)) => {
                 let label = label_for(meta, &prediction);
-                if as_json {
-                    let line = json!({
+                if output.json {
+                    let mut line = json!({
                         "path": path.display().to_string(),
                         "label": label.en,
                         "label_ja": label.ja,
@@ -48,11 +77,14 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
                         "threshold": meta.threshold,
                         "ms": (ms * 10.0).round() / 10.0,
                         "box": box_json(prediction.best_box),
-                        "crops": prediction.crops.iter().map(|crop| json!({
-                            "box": box_json(crop.pixel_box),
-                            "p": crop.p_special_week,
-                        })).collect::<Vec<_>>(),
+                        "crops": scores_json(&prediction.crops),
                     });
+                    if let Some(map) = &occlusion {
+                        line["occlusion"] = json!({
+                            "p_whole": map.p_whole,
+                            "cells": scores_json(&map.cells),
+                        });
+                    }
                     println!("{line}");
                 } else {
                     let PixelBox { x, y, w, h } = prediction.best_box;
@@ -67,12 +99,15 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
                         prediction.p_special_week,
                         ms
                     );
+                    if let Some(map) = &occlusion {
+                        println!("  why: {}", strongest_cell(map));
+                    }
                 }
             }
             Err(error) => {
                 failures += 1;
                 eprintln!("{}: cannot classify: {error}", path.display());
-                if as_json {
+                if output.json {
                     println!(
                         "{}",
                         json!({ "path": path.display().to_string(), "error": error })
@@ -82,6 +117,28 @@ pub fn run(model_dir: &Path, images: &[PathBuf], as_json: bool) -> Result<usize>
         }
     }
     Ok(failures)
+}
+
+/// Where covering the image lowers the probability most, for the text output.
+fn strongest_cell(map: &Occlusion) -> String {
+    let drops = map.drops();
+    let (index, drop) = drops
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, d)| {
+            if d > best.1 { (i, d) } else { best }
+        });
+    let PixelBox { x, y, w, h } = map.cells[index].pixel_box;
+    format!("covering {w}×{h} at ({x}, {y}) lowers P(Special Week) by {drop:.3}")
+}
+
+/// Crop or cell scores as `[{box, p}]`.
+fn scores_json(scores: &[CropScore]) -> Vec<Value> {
+    scores
+        .iter()
+        .map(|score| json!({ "box": box_json(score.pixel_box), "p": score.p_special_week }))
+        .collect()
 }
 
 /// A box in the original image's pixels as `{x, y, w, h}`.

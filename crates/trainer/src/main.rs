@@ -37,6 +37,11 @@ enum Command {
         /// Print one JSON object per line instead of text.
         #[arg(long)]
         json: bool,
+        /// Also make an occlusion map of each image (4 × 4 parts covered one at a time, as
+        /// the page's 「根拠を表示」 does): `occlusion` {p_whole, cells: [{box, p}]} in JSON,
+        /// the part that matters most in text.
+        #[arg(long)]
+        explain: bool,
         /// Image files.
         #[arg(required = true)]
         images: Vec<PathBuf>,
@@ -186,9 +191,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Classify {
             model,
             json,
+            explain,
             images,
         } => {
-            let failures = classify::run(&model, &images, json)?;
+            let failures = classify::run(&model, &images, classify::Output { json, explain })?;
             if failures > 0 {
                 eprintln!(
                     "{failures} of {} image(s) could not be classified",

@@ -4,19 +4,42 @@
 //! [`Engine::handle`] asks for the browser's decoder ([`Step::DecodeInBrowser`]), and the
 //! pixels it makes go through the same checks, resize and model
 //! ([`Engine::classify_decoded`]).
+//!
+//! The engine keeps each classified image as the model saw it (a few dozen kilobytes,
+//! for the last [`VIEWS_KEPT`] images), so that [`WorkerInput::Explain`] can make its
+//! occlusion map without the file again.
+
+use std::collections::VecDeque;
 
 use classifier::crops::PixelBox;
+use classifier::explain::{self, Occlusion};
 use classifier::model::answer_ja;
 use classifier::preprocess::{self, PreprocessError};
 use classifier::{Classifier, ModelMeta, Prediction};
+use image::RgbImage;
 
 use crate::failures;
-use worker_protocol::{BoxPx, Decoder, Failure, ModelFailure, Verdict, WorkerInput, WorkerOutput};
+use worker_protocol::{
+    BoxPx, Decoder, Failure, ModelFailure, ScoredBox, Verdict, WorkerInput, WorkerOutput,
+};
+
+/// How many classified images the engine keeps for explanations (each the model's input
+/// size, e.g. 96 × 96 × 3 bytes).
+pub const VIEWS_KEPT: usize = 32;
 
 /// Holds the loaded model (once) and answers [`WorkerInput`]s.
 #[derive(Debug, Default)]
 pub struct Engine {
     classifier: Option<Classifier>,
+    views: VecDeque<Kept>,
+}
+
+/// A classified image as the model saw it, kept for [`WorkerInput::Explain`].
+#[derive(Debug)]
+struct Kept {
+    card: u64,
+    view: RgbImage,
+    image_size: (u32, u32),
 }
 
 /// What the worker does next for a request.
@@ -56,6 +79,7 @@ impl Engine {
                 Step::Reply(match load(&meta_json, &onnx) {
                     Ok(classifier) => {
                         self.classifier = Some(classifier);
+                        self.views.clear();
                         WorkerOutput::ModelReady {
                             load_ms: now_ms() - start,
                         }
@@ -64,12 +88,12 @@ impl Engine {
                 })
             }
             WorkerInput::Classify { card, bytes } => {
-                let Some(classifier) = &self.classifier else {
+                if self.classifier.is_none() {
                     return Step::Reply(WorkerOutput::Classified {
                         card,
                         outcome: Err(Failure::NoModel),
                     });
-                };
+                }
                 let started_ms = now_ms();
                 match preprocess::decode_upright(&bytes) {
                     Err(PreprocessError::Unsupported) => Step::DecodeInBrowser {
@@ -77,40 +101,100 @@ impl Engine {
                         bytes,
                         started_ms,
                     },
-                    decoded => Step::Reply(WorkerOutput::Classified {
+                    decoded => Step::Reply(self.classify(
                         card,
-                        outcome: classify(
-                            classifier,
-                            decoded,
-                            Decoder::Builtin,
-                            started_ms,
-                            now_ms,
-                        ),
-                    }),
+                        decoded,
+                        Decoder::Builtin,
+                        started_ms,
+                        now_ms,
+                    )),
                 }
             }
+            WorkerInput::Explain { card } => Step::Reply(WorkerOutput::Explained {
+                card,
+                outcome: self.explain(card, now_ms),
+            }),
         }
     }
 
     /// Classifies what the browser's decoder made of a [`Step::DecodeInBrowser`] file (or
     /// why it made nothing), held to the same limits and checks as the classifier's own.
     pub fn classify_decoded(
-        &self,
+        &mut self,
         card: u64,
         decoded: Result<BrowserPixels, PreprocessError>,
         started_ms: f64,
         now_ms: impl Fn() -> f64,
     ) -> WorkerOutput {
-        let outcome = match &self.classifier {
-            None => Err(Failure::NoModel),
-            Some(classifier) => {
-                let image = decoded.and_then(|pixels| {
-                    preprocess::from_rgba(pixels.width, pixels.height, pixels.rgba)
-                });
-                classify(classifier, image, Decoder::Browser, started_ms, now_ms)
-            }
+        let image = decoded
+            .and_then(|pixels| preprocess::from_rgba(pixels.width, pixels.height, pixels.rgba));
+        self.classify(card, image, Decoder::Browser, started_ms, now_ms)
+    }
+
+    /// The verdict on a decoded image (or why there is none); keeps the image as the model
+    /// saw it for [`Self::explain`].
+    fn classify(
+        &mut self,
+        card: u64,
+        decoded: Result<image::DynamicImage, PreprocessError>,
+        decoder: Decoder,
+        started_ms: f64,
+        now_ms: impl Fn() -> f64,
+    ) -> WorkerOutput {
+        let Some(classifier) = &self.classifier else {
+            return WorkerOutput::Classified {
+                card,
+                outcome: Err(Failure::NoModel),
+            };
         };
+        let outcome = decoded
+            .and_then(preprocess::judgeable)
+            .map_err(|e| failures::of_image(&e))
+            .and_then(|image| {
+                let meta = classifier.meta();
+                let batch = preprocess::batch_tensor(&image, &meta.input, &meta.crop_boxes());
+                let run_started_ms = now_ms();
+                let prediction = classifier
+                    .classify_batch(batch, image.width(), image.height())
+                    .map_err(|e| failures::of_classify(&e))?;
+                let run_ms = now_ms() - run_started_ms;
+                let kept = Kept {
+                    card,
+                    view: classifier.view(&image),
+                    image_size: image.dimensions(),
+                };
+                Ok((prediction, kept, run_ms))
+            })
+            .map(|(prediction, kept, run_ms)| {
+                if self.views.len() == VIEWS_KEPT {
+                    self.views.pop_front();
+                }
+                self.views.push_back(kept);
+                let mut verdict = verdict(classifier, &prediction, decoder);
+                verdict.infer_ms = now_ms() - started_ms;
+                verdict.run_ms = run_ms;
+                verdict
+            });
         WorkerOutput::Classified { card, outcome }
+    }
+
+    /// The occlusion map of a card's image, if the engine still keeps it.
+    fn explain(
+        &self,
+        card: u64,
+        now_ms: impl Fn() -> f64,
+    ) -> Result<worker_protocol::Occlusion, Failure> {
+        let classifier = self.classifier.as_ref().ok_or(Failure::NoModel)?;
+        let kept = self
+            .views
+            .iter()
+            .find(|kept| kept.card == card)
+            .ok_or(Failure::Forgotten)?;
+        let started_ms = now_ms();
+        let map = classifier
+            .occlusion(&kept.view, kept.image_size, explain::GRID)
+            .map_err(|e| failures::of_classify(&e))?;
+        Ok(occlusion(&map, kept.image_size, now_ms() - started_ms))
     }
 }
 
@@ -119,39 +203,61 @@ fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, ModelFailure> {
     Classifier::load(onnx, meta).map_err(|e| failures::of_model(&e))
 }
 
-fn classify(
-    classifier: &Classifier,
-    decoded: Result<image::DynamicImage, PreprocessError>,
-    decoder: Decoder,
-    started_ms: f64,
-    now_ms: impl Fn() -> f64,
-) -> Result<Verdict, Failure> {
-    let image = decoded.map_err(|e| failures::of_image(&e))?;
-    let prediction = classifier
-        .classify_image(image)
-        .map_err(|e| failures::of_classify(&e))?;
-    Ok(Verdict {
-        answer: answer_ja(classifier.meta(), &prediction),
+/// The page's verdict from the classifier's prediction, its times still zero.
+fn verdict(classifier: &Classifier, prediction: &Prediction, decoder: Decoder) -> Verdict {
+    let size = (prediction.image_width, prediction.image_height);
+    Verdict {
+        answer: answer_ja(classifier.meta(), prediction),
         is_special_week: prediction.is_special_week,
         p_special_week: prediction.p_special_week,
-        infer_ms: now_ms() - started_ms,
-        best_box: best_box(&prediction),
+        infer_ms: 0.0,
+        run_ms: 0.0,
+        best_box: best_box(prediction),
         decoder,
-    })
+        crops: prediction
+            .crops
+            .iter()
+            .map(|crop| scored(crop.pixel_box, crop.p_special_week, size))
+            .collect(),
+    }
 }
 
-/// The deciding crop for the page, unless it is the whole image (always so without crops).
-fn best_box(prediction: &Prediction) -> Option<BoxPx> {
-    let (width, height) = (prediction.image_width, prediction.image_height);
-    let PixelBox { x, y, w, h } = prediction.best_box;
-    (prediction.best_box != PixelBox::whole(width, height)).then_some(BoxPx {
+/// The page's occlusion map of an `image_size` image.
+fn occlusion(map: &Occlusion, image_size: (u32, u32), ms: f64) -> worker_protocol::Occlusion {
+    worker_protocol::Occlusion {
+        p_whole: map.p_whole,
+        cells: map
+            .cells
+            .iter()
+            .map(|cell| scored(cell.pixel_box, cell.p_special_week, image_size))
+            .collect(),
+        ms,
+    }
+}
+
+fn scored(pixel_box: PixelBox, p_special_week: f32, image_size: (u32, u32)) -> ScoredBox {
+    ScoredBox {
+        region: box_px(pixel_box, image_size),
+        p_special_week,
+    }
+}
+
+fn box_px(PixelBox { x, y, w, h }: PixelBox, (image_width, image_height): (u32, u32)) -> BoxPx {
+    BoxPx {
         x,
         y,
         w,
         h,
-        image_width: width,
-        image_height: height,
-    })
+        image_width,
+        image_height,
+    }
+}
+
+/// The deciding crop for the page, unless it is the whole image (always so without crops).
+fn best_box(prediction: &Prediction) -> Option<BoxPx> {
+    let size = (prediction.image_width, prediction.image_height);
+    (prediction.best_box != PixelBox::whole(size.0, size.1))
+        .then(|| box_px(prediction.best_box, size))
 }
 
 #[cfg(test)]
@@ -196,13 +302,17 @@ mod tests {
         );
     }
 
-    fn bundled() -> Engine {
+    fn bundled_input() -> WorkerInput {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../model");
         let meta_json = std::fs::read_to_string(dir.join("model.json")).unwrap();
         let meta = ModelMeta::from_json(&meta_json).unwrap();
         let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
+        WorkerInput::LoadModel { meta_json, onnx }
+    }
+
+    fn bundled() -> Engine {
         let mut engine = Engine::default();
-        let loaded = engine.handle(WorkerInput::LoadModel { meta_json, onnx }, clock);
+        let loaded = engine.handle(bundled_input(), clock);
         assert!(
             matches!(loaded, Step::Reply(WorkerOutput::ModelReady { .. })),
             "{loaded:?}"
@@ -309,5 +419,89 @@ mod tests {
                 outcome: Err(Failure::Truncated)
             })
         );
+    }
+
+    fn explain(engine: &mut Engine, card: u64) -> Result<worker_protocol::Occlusion, Failure> {
+        match engine.handle(WorkerInput::Explain { card }, clock) {
+            Step::Reply(WorkerOutput::Explained {
+                card: answered,
+                outcome,
+            }) => {
+                assert_eq!(answered, card);
+                outcome
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn verdict_of(step: Step) -> Verdict {
+        match step {
+            Step::Reply(WorkerOutput::Classified {
+                outcome: Ok(verdict),
+                ..
+            }) => verdict,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_classified_image_can_be_explained_and_every_crop_is_reported() {
+        let mut engine = bundled();
+        assert_eq!(explain(&mut engine, 1), Err(Failure::Forgotten));
+        let png = hostile_fixtures::make::png();
+        let verdict = verdict_of(classify(&mut engine, 1, png));
+        let whole = verdict.crops[0].region;
+        assert_eq!(verdict.crops.len(), 1, "the bundled model has no crops");
+        assert_eq!((whole.x, whole.y), (0, 0));
+        assert_eq!((whole.w, whole.h), (whole.image_width, whole.image_height));
+        assert_eq!(verdict.crops[0].p_special_week, verdict.p_special_week);
+
+        let map = explain(&mut engine, 1).expect("the image is kept");
+        assert!((map.p_whole - verdict.p_special_week).abs() < 1e-5);
+        assert_eq!(map.cells.len(), (explain::GRID * explain::GRID) as usize);
+        let area: u32 = map.cells.iter().map(|c| c.region.w * c.region.h).sum();
+        assert_eq!(area, whole.w * whole.h);
+        assert_eq!(explain(&mut engine, 2), Err(Failure::Forgotten));
+    }
+
+    #[test]
+    fn only_the_last_images_are_kept_and_a_new_model_forgets_them() {
+        let mut engine = bundled();
+        let picture = |seed: u32| {
+            let image = image::RgbImage::from_fn(16, 16, |x, y| {
+                image::Rgb([(x * 16 + seed) as u8, (y * 16) as u8, (x * y + seed) as u8])
+            });
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            image.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+            bytes.into_inner()
+        };
+        for card in 0..=VIEWS_KEPT as u64 {
+            verdict_of(classify(&mut engine, card, picture(card as u32)));
+        }
+        assert_eq!(explain(&mut engine, 0), Err(Failure::Forgotten));
+        assert!(explain(&mut engine, 1).is_ok());
+        let reloaded = bundled_input();
+        engine.handle(reloaded, clock);
+        assert_eq!(explain(&mut engine, 1), Err(Failure::Forgotten));
+    }
+
+    #[test]
+    fn the_model_run_is_timed_inside_the_whole_classify() {
+        let mut engine = bundled();
+        // A clock that ticks 1 ms per reading: start, run start, run end, end.
+        let ticks = std::cell::Cell::new(0.0);
+        let tick = || {
+            ticks.set(ticks.get() + 1.0);
+            ticks.get()
+        };
+        let step = engine.handle(
+            WorkerInput::Classify {
+                card: 1,
+                bytes: hostile_fixtures::make::png(),
+            },
+            tick,
+        );
+        let verdict = verdict_of(step);
+        assert_eq!((verdict.run_ms, verdict.infer_ms), (1.0, 3.0));
     }
 }

@@ -68,7 +68,7 @@ async fn work_through(worker: Rc<Worker>) {
                         let pixels = browser_decode::decode(&bytes).await;
                         worker
                             .engine
-                            .borrow()
+                            .borrow_mut()
                             .classify_decoded(card, pixels, started_ms, now_ms)
                     }
                 }
