@@ -1,5 +1,6 @@
 // Drives the real app page (dist/) the way the e2e suite does: the file input
 // `#file-input`, result cards `article.card[data-state=done]` whose `.infer-ms[data-ms]`
+// (the whole classify) and `[data-run-ms]` (the model run alone)
 // is the worker's whole classify time (decode, resize, crops, model run), and the model
 // status `#model-status[data-state]`.
 
@@ -111,10 +112,15 @@ export async function perImage(browser, url, modelDir, image, { warmup, runs, me
   const ms = await waitFor(page, `${count} answers`, (count) => {
     const cards = [...document.querySelectorAll('article.card')];
     if (cards.length < count || cards.some((c) => c.dataset.state !== 'done')) return null;
-    return cards.map((c) => Number(c.querySelector('.infer-ms')?.dataset.ms));
+    return cards.map((c) => {
+      const times = c.querySelector('.infer-ms')?.dataset ?? {};
+      return [Number(times.ms), Number(times.runMs)];
+    });
   }, count);
   // Cards are newest first.
-  result.classify_ms = ms.reverse().slice(warmup);
+  const timed = ms.reverse().slice(warmup);
+  result.classify_ms = timed.map(([whole]) => whole);
+  result.run_ms = timed.map(([, run]) => run);
   if (memory) {
     result.memory_after_images = { images: count, ...(await measureMemory(page)) };
   }
