@@ -4,6 +4,7 @@
 
 pub mod augment;
 pub mod base;
+pub mod block5;
 pub mod calibrate;
 pub mod classify;
 pub mod collect;
