@@ -203,7 +203,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-struct Layers {
+/// The head's trainable variables, on standardised features.
+pub(crate) struct Layers {
     w1: Var,
     b1: Var,
     w2: Var,
@@ -231,7 +232,8 @@ impl Layers {
         })
     }
 
-    fn vars(&self) -> Vec<Var> {
+    /// Every trainable variable.
+    pub(crate) fn vars(&self) -> Vec<Var> {
         vec![
             self.w1.clone(),
             self.b1.clone(),
@@ -240,7 +242,8 @@ impl Layers {
         ]
     }
 
-    fn forward(&self, x: &Tensor, dropout: Option<&Tensor>) -> Result<Tensor> {
+    /// Logits `[N, 2]` of standardised features `x`, with an optional dropout mask.
+    pub(crate) fn forward(&self, x: &Tensor, dropout: Option<&Tensor>) -> Result<Tensor> {
         let mut hidden = x.matmul(&self.w1.t()?)?.broadcast_add(&self.b1)?.relu()?;
         if let Some(mask) = dropout {
             hidden = hidden.broadcast_mul(mask)?;
@@ -248,8 +251,37 @@ impl Layers {
         Ok(hidden.matmul(&self.w2.t()?)?.broadcast_add(&self.b2)?)
     }
 
+    /// The variables of `head` before `(x - mean) / std` was folded into its first layer:
+    /// the inverse of [`Layers::into_trained`].
+    pub(crate) fn unfold(
+        head: &TrainedHead,
+        mean: &[f32],
+        std: &[f32],
+        device: &Device,
+    ) -> Result<Self> {
+        let inputs = head.inputs;
+        let mut w1 = head.w1.clone();
+        let mut b1 = head.b1.clone();
+        for (j, bias) in b1.iter_mut().enumerate() {
+            let row = &mut w1[j * inputs..(j + 1) * inputs];
+            for ((w, m), s) in row.iter_mut().zip(mean).zip(std) {
+                *bias += *w * m;
+                *w *= s;
+            }
+        }
+        let var = |values: Vec<f32>, shape: &[usize]| -> Result<Var> {
+            Ok(Var::from_tensor(&Tensor::from_vec(values, shape, device)?)?)
+        };
+        Ok(Self {
+            w1: var(w1, &[HIDDEN, inputs])?,
+            b1: var(b1, &[HIDDEN])?,
+            w2: var(head.w2.clone(), &[2, HIDDEN])?,
+            b2: var(head.b2.clone(), &[2])?,
+        })
+    }
+
     /// Folds `(x - mean) / std` into the first layer: w' = w / std, b' = b - w'·mean.
-    fn into_trained(
+    pub(crate) fn into_trained(
         self,
         inputs: usize,
         mean: &[f32],
@@ -277,7 +309,7 @@ impl Layers {
 }
 
 /// Inverted dropout: a `[batch, HIDDEN]` mask of 0 or 1/(1-p), drawn from the seeded RNG.
-fn dropout_mask(
+pub(crate) fn dropout_mask(
     batch: usize,
     rate: f32,
     rng: &mut StdRng,
@@ -299,7 +331,12 @@ fn dropout_mask(
     Ok(Some(Tensor::from_vec(mask, (batch, HIDDEN), device)?))
 }
 
-fn weighted_cross_entropy(logits: &Tensor, labels: &Tensor, weights: &Tensor) -> Result<Tensor> {
+/// Cross-entropy of `logits` against `labels`, weighted per sample.
+pub(crate) fn weighted_cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: &Tensor,
+) -> Result<Tensor> {
     let log_p = candle_nn::ops::log_softmax(logits, D::Minus1)?;
     let picked = log_p.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
     Ok((picked.mul(weights)?.sum_all()?.neg()?
@@ -307,7 +344,7 @@ fn weighted_cross_entropy(logits: &Tensor, labels: &Tensor, weights: &Tensor) ->
 }
 
 /// 1 for every class, or n / (classes · count) ("balanced") when `balance` is set.
-fn class_weights(labels: &[usize], balance: bool) -> [f32; 2] {
+pub(crate) fn class_weights(labels: &[usize], balance: bool) -> [f32; 2] {
     let positives = labels.iter().filter(|&&l| l == 1).count();
     let counts = [labels.len() - positives, positives];
     if !balance {
@@ -316,7 +353,8 @@ fn class_weights(labels: &[usize], balance: bool) -> [f32; 2] {
     counts.map(|c| labels.len() as f32 / (2.0 * c.max(1) as f32))
 }
 
-fn feature_stats(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
+/// Per-feature mean and standard deviation (floored at the median) of `rows`.
+pub(crate) fn feature_stats(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
     let n = rows.len() as f32;
     let columns = rows[0].len();
     let mut mean = vec![0.0; columns];

@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod export;
 pub mod features;
+pub mod finetune;
 pub mod head;
 pub mod manifest;
 pub mod metrics;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use regex::Regex;
 use trainer::features::Pooling;
+use trainer::finetune::{FineTuneBlocks, FineTuneConfig};
 use trainer::quantize::WeightFormat;
 use trainer::recipe::{CropSet, RecipeName};
 use trainer::train::TrainOptions;
@@ -123,6 +124,16 @@ struct TrainArgs {
     /// Generated blank/noise negatives (overrides the recipe's).
     #[arg(long)]
     synthetic: Option<usize>,
+    /// Train this conv block with the head (after the head's epochs on frozen features),
+    /// starting from the ImageNet weights; off by default.
+    #[arg(long, value_enum)]
+    fine_tune: Option<FineTuneBlocks>,
+    /// Joint epochs of the fine-tuned block and the head [default: 3].
+    #[arg(long, requires = "fine_tune")]
+    fine_tune_epochs: Option<usize>,
+    /// AdamW learning rate of the fine-tuned block [default: 3e-5].
+    #[arg(long, requires = "fine_tune")]
+    fine_tune_lr: Option<f64>,
     /// Grouped cross-validation folds.
     #[arg(long, default_value_t = 5)]
     folds: usize,
@@ -245,6 +256,21 @@ fn train_options(args: TrainArgs) -> Result<TrainOptions> {
         .negative_composites
         .unwrap_or(recipe.augment.negative_composites);
     recipe.synthetic_negatives = args.synthetic.unwrap_or(recipe.synthetic_negatives);
+    recipe.fine_tune = args.fine_tune.map(|blocks| {
+        let FineTuneBlocks::Block5 = blocks;
+        let default = FineTuneConfig::block5(&recipe.head);
+        FineTuneConfig {
+            epochs: args.fine_tune_epochs.unwrap_or(default.epochs),
+            block_lr: args.fine_tune_lr.unwrap_or(default.block_lr),
+            ..default
+        }
+    });
+    if recipe.fine_tune.is_some() {
+        anyhow::ensure!(
+            recipe.pooling == Pooling::AvgMax45 && recipe.crops == CropSet::Whole,
+            "--fine-tune needs --pooling avg-max45 and --crops whole"
+        );
+    }
     anyhow::ensure!(
         (32..=512).contains(&recipe.size),
         "--size must be 32..=512 (VGG16 halves it five times)"

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::features::Pooling;
+use crate::finetune::FineTuneConfig;
 use crate::head::{HeadConfig, OptimizerConfig};
 use crate::views::AugmentPlan;
 
@@ -61,6 +62,8 @@ pub struct Recipe {
     pub crops: CropSet,
     /// Head training settings.
     pub head: HeadConfig,
+    /// Conv blocks trained with the head after its own epochs (none: the base stays frozen).
+    pub fine_tune: Option<FineTuneConfig>,
     /// Extra training pictures: augmented copies and scenes (training only).
     pub augment: AugmentPlan,
     /// Generated pictures with nothing in them (plain colours, noise, …) added as
@@ -109,6 +112,7 @@ impl RecipeName {
                     standardize: false,
                     seed,
                 },
+                fine_tune: None,
                 augment: AugmentPlan::NONE,
                 synthetic_negatives: 0,
                 holdout: Holdout::RandomFiles {
@@ -140,6 +144,7 @@ impl RecipeName {
                 // not help and scenes (with or without twins) made 6–9 % of the generated
                 // blank pictures score as Special Week, so both are off by default
                 // (`--augment`, `--composites`, `--negative-composites` turn them on).
+                fine_tune: None,
                 augment: AugmentPlan::NONE,
                 synthetic_negatives: 160,
                 holdout: Holdout::GroupedFolds,

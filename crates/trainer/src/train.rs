@@ -12,16 +12,18 @@ use rand::rngs::StdRng;
 use regex::Regex;
 use serde_json::json;
 
+use crate::block5::Block5;
 use crate::calibrate::Platt;
 use crate::dataset::{self, Dataset};
 use crate::evaluate::{self, CrossValidation, KindScores, Report};
 use crate::export::{self, MetaInputs};
 use crate::features;
+use crate::finetune::{self, Samples};
 use crate::head::{self, TrainedHead};
 use crate::manifest::{self, Kind};
 use crate::quantize::WeightFormat;
 use crate::recipe::{Holdout, Recipe};
-use crate::{RESIZE_FILTER, base, plots, split, views};
+use crate::{RESIZE_FILTER, base, onnx_graph, plots, split, views};
 
 /// Everything `train` needs, from the command line.
 pub struct TrainOptions {
@@ -57,27 +59,123 @@ struct Features {
     augmented_origins: Vec<Vec<usize>>,
     /// For each original, the rows of its extra crops (none without a crop search).
     crop_rows: Vec<Vec<Vec<f32>>>,
+    /// block4_pool maps of the originals, when block 5 is fine-tuned (else empty).
+    originals_block4: Vec<Vec<f32>>,
+    /// block4_pool maps of the extra pictures, when block 5 is fine-tuned (else empty).
+    augmented_block4: Vec<Vec<f32>>,
+}
+
+/// What one model is trained on.
+struct TrainingSet<'a> {
+    rows: Vec<Vec<f32>>,
+    labels: Vec<usize>,
+    /// The block4_pool map of each row (empty unless fine-tuning).
+    block4: Vec<&'a [f32]>,
 }
 
 impl Features {
-    /// Rows and labels of the originals selected by `keep`, plus the extra pictures made
-    /// only from selected originals.
-    fn training_rows(
-        &self,
-        truth: &[usize],
-        keep: impl Fn(usize) -> bool,
-    ) -> (Vec<Vec<f32>>, Vec<usize>) {
-        let originals = (0..self.originals.len())
-            .filter(|&i| keep(i))
-            .map(|i| (self.originals[i].clone(), truth[i]));
+    /// Rows, labels (and block4 maps) of the originals selected by `keep`, plus the extra
+    /// pictures made only from selected originals.
+    fn training_rows(&self, truth: &[usize], keep: impl Fn(usize) -> bool) -> TrainingSet<'_> {
+        let originals = (0..self.originals.len()).filter(|&i| keep(i)).map(|i| {
+            let map = self.originals_block4.get(i).map(Vec::as_slice);
+            (self.originals[i].clone(), truth[i], map)
+        });
         let extra = self
             .augmented_origins
             .iter()
             .enumerate()
             .filter(|(_, origins)| origins.iter().all(|&o| keep(o)))
-            .map(|(j, _)| (self.augmented[j].clone(), self.augmented_label[j]));
-        originals.chain(extra).unzip()
+            .map(|(j, _)| {
+                let map = self.augmented_block4.get(j).map(Vec::as_slice);
+                (self.augmented[j].clone(), self.augmented_label[j], map)
+            });
+        let mut set = TrainingSet {
+            rows: Vec::new(),
+            labels: Vec::new(),
+            block4: Vec::new(),
+        };
+        for (row, label, map) in originals.chain(extra) {
+            set.rows.push(row);
+            set.labels.push(label);
+            set.block4.extend(map);
+        }
+        set
     }
+
+    /// The block4_pool maps of some originals.
+    fn block4_of(&self, originals: &[usize]) -> Vec<&[f32]> {
+        originals
+            .iter()
+            .map(|&i| self.originals_block4[i].as_slice())
+            .collect()
+    }
+}
+
+/// A trained head, and the fine-tuned block 5 it reads when fine-tuning.
+struct Trained {
+    head: TrainedHead,
+    block5: Option<Block5>,
+}
+
+impl Trained {
+    /// The head's input rows for some originals (through the fine-tuned block, if any).
+    fn rows_of(&self, features: &Features, originals: &[usize]) -> Result<Vec<Vec<f32>>> {
+        match &self.block5 {
+            Some(block5) => finetune::rows(block5, &features.block4_of(originals)),
+            None => Ok(originals
+                .iter()
+                .map(|&i| features.originals[i].clone())
+                .collect()),
+        }
+    }
+}
+
+/// Trains the head (and block 5, when the recipe fine-tunes it, starting from `block5`)
+/// on `set`; `validation` (rows, block4 maps, labels) is only scored, for the loss curve.
+fn train_model(
+    set: &TrainingSet,
+    validation: (&[Vec<f32>], &[&[f32]], &[usize]),
+    recipe: &Recipe,
+    block5: Option<&Block5>,
+) -> Result<Trained> {
+    let (val_rows, val_block4, val_labels) = validation;
+    match (recipe.fine_tune, block5) {
+        (Some(config), Some(block5)) => {
+            let samples = Samples {
+                rows: &set.rows,
+                block4: &set.block4,
+                labels: &set.labels,
+            };
+            let validation = Samples {
+                rows: val_rows,
+                block4: val_block4,
+                labels: val_labels,
+            };
+            let tuned =
+                finetune::train(&samples, Some(&validation), block5, &recipe.head, &config)?;
+            Ok(Trained {
+                head: tuned.head,
+                block5: Some(tuned.block5),
+            })
+        }
+        _ => Ok(Trained {
+            head: head::train(
+                &set.rows,
+                &set.labels,
+                Some((val_rows, val_labels)),
+                &recipe.head,
+            )?,
+            block5: None,
+        }),
+    }
+}
+
+/// The base's block 5, which fine-tuning starts from.
+fn base_block5(base: &base::Base) -> Result<Block5> {
+    let model = onnx_graph::decode(&base.onnx)?;
+    let graph = onnx_graph::graph(&model)?;
+    Block5::from_graph(graph, &features::block4_pool(graph)?)
 }
 
 /// Runs training end to end and prints a summary.
@@ -110,9 +208,23 @@ pub fn run(options: &TrainOptions) -> Result<()> {
     let groups = dataset.groups();
     let spec = InputSpec::plain_rgb(recipe.size, RESIZE_FILTER);
     let features = extract_features(&base, &dataset, &truth, &spec, recipe, &options.cache_dir)?;
+    let block5 = recipe.fine_tune.map(|_| base_block5(&base)).transpose()?;
 
     let folds = split::grouped_folds(&groups, &truth, 1, options.folds, recipe.head.seed);
-    let mut cv = cross_validate(&features, &truth, &folds, options.folds, recipe)?;
+    let started = std::time::Instant::now();
+    let mut cv = cross_validate(
+        &features,
+        &truth,
+        &folds,
+        options.folds,
+        recipe,
+        block5.as_ref(),
+    )?;
+    eprintln!(
+        "cross-validation: {} folds in {:.0} s",
+        options.folds,
+        started.elapsed().as_secs_f64()
+    );
     let calibration = recipe.calibrate.then(|| Platt::fit(&cv.margins, &cv.truth));
     if let Some(platt) = calibration {
         cv.scores = cv.margins.iter().map(|&m| platt.apply(m)).collect();
@@ -141,7 +253,7 @@ pub fn run(options: &TrainOptions) -> Result<()> {
         } => {
             let is_validation =
                 split::random_holdout(truth.len(), validation_fraction, recipe.head.seed);
-            random_holdout(&features, &truth, &is_validation, recipe)?
+            random_holdout(&features, &truth, &is_validation, recipe, block5.as_ref())?
         }
     };
     let mut report = Report::new(
@@ -168,13 +280,13 @@ pub fn run(options: &TrainOptions) -> Result<()> {
     )?;
     let mut export_check = None;
     if !options.evaluate_only {
-        let (rows, labels) = features.training_rows(&truth, |_| true);
-        let mut head = head::train(&rows, &labels, None, &recipe.head)?;
+        let set = features.training_rows(&truth, |_| true);
+        let mut trained = train_model(&set, (&[], &[], &[]), recipe, block5.as_ref())?;
         if let Some(platt) = calibration {
-            platt.fold_into(&mut head);
+            platt.fold_into(&mut trained.head);
         }
         export_check = Some(export_model(
-            &base, &dataset, &spec, &features, &head, &report, options,
+            &base, &dataset, &spec, &features, &trained, &report, options,
         )?);
     }
     evaluate::print_summary(&report, export_check.as_ref());
@@ -200,31 +312,47 @@ fn extract_features(
         .iter()
         .map(|v| preprocess::to_tensor(&v.image, spec))
         .collect();
-    let pool = |maps: Vec<Vec<f32>>| {
+    let pool = |maps: &[Vec<f32>]| {
         maps.iter()
             .map(|m| recipe.pooling.apply(m, features::CHANNELS))
             .collect::<Vec<_>>()
     };
-    let originals = pool(features::extract(
+    // With block 4 pooled, a map is block4_pool followed by block5_pool (a quarter of it).
+    let block4 = |maps: Vec<Vec<f32>>| -> Vec<Vec<f32>> {
+        if recipe.fine_tune.is_none() {
+            return Vec::new();
+        }
+        maps.into_iter()
+            .map(|mut m| {
+                m.truncate(m.len() / 5 * 4);
+                m
+            })
+            .collect()
+    };
+    let original_maps = features::extract(
         base,
         spec,
         recipe.pooling,
         &inputs,
         cache_dir,
         "base features",
-    )?);
-    let mut augmented = if augmented_inputs.is_empty() {
+    )?;
+    let originals = pool(&original_maps);
+    let originals_block4 = block4(original_maps);
+    let augmented_maps = if augmented_inputs.is_empty() {
         Vec::new()
     } else {
-        pool(features::extract(
+        features::extract(
             base,
             spec,
             recipe.pooling,
             &augmented_inputs,
             cache_dir,
             "augmented pictures and scenes",
-        )?)
+        )?
     };
+    let mut augmented = pool(&augmented_maps);
+    let augmented_block4 = block4(augmented_maps);
     let mut augmented_label: Vec<usize> = views.iter().map(|v| v.label).collect();
     let mut augmented_origins: Vec<Vec<usize>> = views.into_iter().map(|v| v.origins).collect();
     let crop_rows = crop_features(base, dataset, spec, recipe, cache_dir)?;
@@ -240,6 +368,8 @@ fn extract_features(
         augmented_label,
         augmented_origins,
         crop_rows,
+        originals_block4,
+        augmented_block4,
     })
 }
 
@@ -273,11 +403,12 @@ fn crop_features(
     Ok(rows.chunks(boxes.len()).map(<[Vec<f32>]>::to_vec).collect())
 }
 
-/// The out-of-fold score of original `i` as the classifier computes it: the highest
-/// P(Special Week) over the whole image and its crops, with that crop's logit margin.
-fn search_score(head: &TrainedHead, features: &Features, i: usize) -> (f32, f32) {
-    let rows: Vec<Vec<f32>> = std::iter::once(features.originals[i].clone())
-        .chain(features.crop_rows[i].iter().cloned())
+/// The out-of-fold score of an original as the classifier computes it: the highest
+/// P(Special Week) over the whole image (`whole`) and its `crops`, with that crop's logit
+/// margin.
+fn search_score(head: &TrainedHead, whole: &[f32], crops: &[Vec<f32>]) -> (f32, f32) {
+    let rows: Vec<Vec<f32>> = std::iter::once(whole.to_vec())
+        .chain(crops.iter().cloned())
         .collect();
     head.logits(&rows)
         .into_iter()
@@ -384,21 +515,26 @@ fn cross_validate(
     folds: &[usize],
     k: usize,
     recipe: &Recipe,
+    block5: Option<&Block5>,
 ) -> Result<CrossValidation> {
     let mut scores = vec![0.0; truth.len()];
     let mut margins = vec![0.0; truth.len()];
     let mut per_fold = Vec::with_capacity(k);
     let mut histories = Vec::with_capacity(k);
     for fold in 0..k {
-        let HeldOut { held, head, .. } =
-            train_holding_out(features, truth, |i| folds[i] == fold, recipe)?;
-        for &i in &held {
-            (scores[i], margins[i]) = search_score(&head, features, i);
+        let HeldOut {
+            held,
+            held_rows,
+            head,
+            ..
+        } = train_holding_out(features, truth, |i| folds[i] == fold, recipe, block5)?;
+        for (&i, row) in held.iter().zip(&held_rows) {
+            (scores[i], margins[i]) = search_score(&head, row, &features.crop_rows[i]);
         }
         per_fold.push(held);
         histories.push(head.history);
     }
-    let history = (0..recipe.head.epochs)
+    let history = (0..histories[0].len())
         .map(|e| head::EpochLoss {
             loss: histories.iter().map(|h| h[e].loss).sum::<f64>() / k as f64,
             val_loss: Some(histories.iter().filter_map(|h| h[e].val_loss).sum::<f64>() / k as f64),
@@ -421,30 +557,38 @@ struct HeldOut {
     head: TrainedHead,
 }
 
+/// Trains without the originals `is_held` selects (and their extra pictures); the held
+/// originals' rows are read through the trained block 5 when fine-tuning.
 fn train_holding_out(
     features: &Features,
     truth: &[usize],
     is_held: impl Fn(usize) -> bool,
     recipe: &Recipe,
+    block5: Option<&Block5>,
 ) -> Result<HeldOut> {
-    let (rows, labels) = features.training_rows(truth, |i| !is_held(i));
+    let set = features.training_rows(truth, |i| !is_held(i));
     let held: Vec<usize> = (0..truth.len()).filter(|&i| is_held(i)).collect();
-    let held_rows: Vec<Vec<f32>> = held
+    let frozen_rows: Vec<Vec<f32>> = held
         .iter()
         .map(|&i| features.originals[i].clone())
         .collect();
+    let held_block4 = if block5.is_some() {
+        features.block4_of(&held)
+    } else {
+        Vec::new()
+    };
     let held_truth: Vec<usize> = held.iter().map(|&i| truth[i]).collect();
-    let head = head::train(
-        &rows,
-        &labels,
-        Some((&held_rows, &held_truth)),
-        &recipe.head,
+    let trained = train_model(
+        &set,
+        (&frozen_rows, &held_block4, &held_truth),
+        recipe,
+        block5,
     )?;
     Ok(HeldOut {
+        held_rows: trained.rows_of(features, &held)?,
         held,
-        held_rows,
         held_truth,
-        head,
+        head: trained.head,
     })
 }
 
@@ -453,13 +597,14 @@ fn random_holdout(
     truth: &[usize],
     is_validation: &[bool],
     recipe: &Recipe,
+    block5: Option<&Block5>,
 ) -> Result<(Vec<f32>, Vec<usize>, Vec<head::EpochLoss>)> {
     let HeldOut {
         held_rows,
         held_truth,
         head,
         ..
-    } = train_holding_out(features, truth, |i| is_validation[i], recipe)?;
+    } = train_holding_out(features, truth, |i| is_validation[i], recipe, block5)?;
     let scores = head.predict(&held_rows).iter().map(|p| p[1]).collect();
     Ok((scores, held_truth, head.history))
 }
@@ -469,19 +614,35 @@ fn export_model(
     dataset: &Dataset,
     spec: &InputSpec,
     features: &Features,
-    head: &TrainedHead,
+    trained: &Trained,
     report: &Report,
     options: &TrainOptions,
 ) -> Result<export::ExportCheck> {
+    let head = &trained.head;
+    let mut provenance = serde_json::to_value(&base.provenance)?;
+    let tuned_base;
+    let base = match &trained.block5 {
+        Some(block5) => {
+            let mut model = onnx_graph::decode(&base.onnx)?;
+            let graph = model.graph.as_mut().context("the base has no graph")?;
+            block5.write_into(graph)?;
+            provenance["fine_tuned"] = json!(
+                "block5_conv1..3 trained on the dataset together with the head, from these ImageNet weights"
+            );
+            tuned_base = base::Base {
+                onnx: onnx_graph::encode(&model),
+                provenance: base.provenance.clone(),
+            };
+            &tuned_base
+        }
+        None => base,
+    };
     let onnx = export::build_onnx(base, spec.size, options.recipe.pooling, head)?;
     let every = |n: usize| (0..dataset.samples.len()).step_by((dataset.samples.len() / n).max(1));
     let tensor = |i: usize| preprocess::to_tensor(&dataset.samples[i].image, spec);
     let check: Vec<usize> = every(8).collect();
     let check_inputs: Vec<Vec<f32>> = check.iter().map(|&i| tensor(i)).collect();
-    let check_rows: Vec<Vec<f32>> = check
-        .iter()
-        .map(|&i| features.originals[i].clone())
-        .collect();
+    let check_rows = trained.rows_of(features, &check)?;
     let expected = head.predict(&check_rows);
     let quantization = export::quantization_inputs(dataset, spec);
     let negative_class =
@@ -500,7 +661,7 @@ fn export_model(
         ],
         special_week_index: 1,
         threshold: report.threshold,
-        base: serde_json::to_value(&base.provenance)?,
+        base: provenance,
         dataset: report.dataset.clone(),
         metrics: report.headline(),
         extra_crops: options.recipe.crops.extra_boxes(),
@@ -601,21 +762,14 @@ mod tests {
 
     #[test]
     fn the_search_scores_an_image_by_its_most_special_week_crop() {
-        let features = Features {
-            originals: vec![vec![0.1], vec![0.9]],
-            augmented: Vec::new(),
-            augmented_label: Vec::new(),
-            augmented_origins: Vec::new(),
-            crop_rows: vec![vec![vec![0.5], vec![0.3]], Vec::new()],
-        };
         let head = linear_head();
-        let (p, margin) = search_score(&head, &features, 0);
+        let (p, margin) = search_score(&head, &[0.1], &[vec![0.5], vec![0.3]]);
         assert!(
             (margin - 1.0).abs() < 1e-6,
             "the 0.5 crop decides: {margin}"
         );
         assert!((p - head.predict(&[vec![0.5]])[0][1]).abs() < 1e-6);
-        let (_, whole_only) = search_score(&head, &features, 1);
+        let (_, whole_only) = search_score(&head, &[0.9], &[]);
         assert!((whole_only - 1.8).abs() < 1e-6, "no crops: the whole image");
     }
 }
