@@ -2,7 +2,7 @@
 //!
 //! Decode any format the `image` crate supports (PNG, JPEG, GIF's first frame, WebP, BMP),
 //! refusing files that are cut off ([`whole`]) or larger than [`MAX_PIXELS`], apply the
-//! EXIF orientation, composite transparency onto white, convert to 8-bit RGB and resize
+//! EXIF orientation, shrink very large images ([`shrink`]), composite transparency onto white, convert to 8-bit RGB and resize
 //! (aspect ratio not kept, as in the original app) with one named filter. The result is
 //! plain RGB in 0..=255 as `f32`, NHWC; the ImageNet mean subtraction is part of the
 //! exported ONNX graph, so no consumer repeats it. Pixels another decoder made (the
@@ -14,6 +14,7 @@ pub mod whole;
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage, RgbaImage, imageops};
 
 use crate::crops::CropBox;
@@ -22,6 +23,16 @@ pub use content::NothingToJudge;
 
 /// The largest image accepted, in pixels: 64 000 000 (8000×8000; 8001×8000 is refused).
 pub const MAX_PIXELS: u64 = 64_000_000;
+
+/// Images with more pixels than this (4096 × 4096, about 16.8 megapixels) are shrunk
+/// before they are judged ([`shrunk_size`]): every crop ends up at the model's input size
+/// (at most a few hundred pixels) anyway, and in the browser the worker can then ask the
+/// browser to decode such a file at the shrunk size, so a 64-megapixel photo never
+/// occupies the worker's memory (which only grows) at full size.
+pub const SHRINK_ABOVE_PIXELS: u64 = 4096 * 4096;
+
+/// The longer side of a shrunk image, in pixels.
+pub const SHRUNK_SIDE: u32 = 2048;
 
 /// Why an image file could not be turned into model input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,8 +81,38 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, PreprocessError> {
 
 /// Decodes image file bytes with the EXIF orientation applied, keeping the colour type
 /// (and so any alpha channel): what [`decode`] flattens. The trainer cuts characters out
-/// by this alpha.
+/// by this alpha. An image of more than [`SHRINK_ABOVE_PIXELS`] is [`shrink`]ed.
 pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PreprocessError> {
+    let (mut decoder, _) = checked_decoder(bytes)?;
+    let orientation = decoder.orientation().map_err(decode_error)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    image.apply_orientation(orientation);
+    Ok(shrink(image))
+}
+
+/// What a file's header says about the upright image, checked as [`decode_upright`]
+/// checks it (empty, format, pixel limit, cut off) but without decoding any pixel.
+pub fn probe(bytes: &[u8]) -> Result<(u32, u32), PreprocessError> {
+    let (mut decoder, (width, height)) = checked_decoder(bytes)?;
+    let orientation = decoder.orientation().map_err(decode_error)?;
+    let turned = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    Ok(if turned {
+        (height, width)
+    } else {
+        (width, height)
+    })
+}
+
+/// The decoder of an image file and its stored size, once the file passed the checks
+/// that need no pixels: not empty, a format this build reads, within [`MAX_PIXELS`], not
+/// cut off.
+fn checked_decoder(bytes: &[u8]) -> Result<(impl ImageDecoder + '_, (u32, u32)), PreprocessError> {
     if bytes.is_empty() {
         return Err(PreprocessError::Empty);
     }
@@ -84,16 +125,36 @@ pub fn decode_upright(bytes: &[u8]) -> Result<DynamicImage, PreprocessError> {
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    let decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
     check_pixel_limit(width, height)?;
     if whole::is_cut_off(format, bytes) {
         return Err(PreprocessError::Truncated);
     }
-    let orientation = decoder.orientation().map_err(decode_error)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    image.apply_orientation(orientation);
-    Ok(image)
+    Ok((decoder, (width, height)))
+}
+
+/// The size a `width`×`height` image is shrunk to before it is judged, if it has more
+/// than [`SHRINK_ABOVE_PIXELS`]: the longer side becomes [`SHRUNK_SIDE`], the aspect ratio
+/// is kept, and no side drops below [`content::MIN_SIDE`] (or below itself, if smaller).
+pub fn shrunk_size(width: u32, height: u32) -> Option<(u32, u32)> {
+    if u64::from(width) * u64::from(height) <= SHRINK_ABOVE_PIXELS {
+        return None;
+    }
+    let longer = u64::from(width.max(height));
+    let scaled = |side: u32| {
+        let shrunk = (u64::from(side) * u64::from(SHRUNK_SIDE) + longer / 2) / longer;
+        (shrunk as u32).max(side.min(content::MIN_SIDE))
+    };
+    Some((scaled(width), scaled(height)))
+}
+
+/// The image at its [`shrunk_size`] (triangle filter, alpha kept), or as it is.
+pub fn shrink(image: DynamicImage) -> DynamicImage {
+    match shrunk_size(image.width(), image.height()) {
+        Some((width, height)) => image.resize_exact(width, height, imageops::FilterType::Triangle),
+        None => image,
+    }
 }
 
 /// Pixels another decoder made (8-bit RGBA, row by row, not premultiplied), as an image
@@ -107,7 +168,7 @@ pub fn from_rgba(
     check_pixel_limit(width, height)?;
     let length = pixels.len();
     RgbaImage::from_raw(width, height, pixels)
-        .map(DynamicImage::ImageRgba8)
+        .map(|image| shrink(DynamicImage::ImageRgba8(image)))
         .ok_or_else(|| {
             PreprocessError::Corrupt(format!(
                 "{length} bytes are not {width}×{height} RGBA pixels"

@@ -235,3 +235,64 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn very_large_images_are_shrunk_to_a_2048_pixel_side() {
+    use preprocess::{SHRINK_ABOVE_PIXELS, SHRUNK_SIDE, shrunk_size};
+    assert_eq!(SHRINK_ABOVE_PIXELS, 4096 * 4096);
+    assert_eq!(shrunk_size(4096, 4096), None, "at the threshold: as it is");
+    assert_eq!(
+        shrunk_size(4097, 4096),
+        Some((2048, 2048)),
+        "2047.5 rounds up"
+    );
+    assert_eq!(shrunk_size(8000, 8000), Some((SHRUNK_SIDE, SHRUNK_SIDE)));
+    assert_eq!(shrunk_size(5472, 3648), Some((2048, 1365)), "a 20 MP photo");
+    assert_eq!(shrunk_size(3648, 5472), Some((1365, 2048)));
+    assert_eq!(
+        shrunk_size(4_000_000, 16),
+        Some((2048, 16)),
+        "a judged side never shrinks below 16 pixels"
+    );
+    assert_eq!(shrunk_size(6_000_000, 3), Some((2048, 3)));
+
+    let image = preprocess::decode_upright(&hostile_fixtures::make::png_sized(6000, 3000)).unwrap();
+    assert_eq!((image.width(), image.height()), (2048, 1024));
+    let from_browser = preprocess::from_rgba(5000, 4000, vec![200; 5000 * 4000 * 4]).unwrap();
+    assert_eq!((from_browser.width(), from_browser.height()), (2048, 1638));
+    let small = preprocess::decode_upright(&hostile_fixtures::make::png_sized(300, 200)).unwrap();
+    assert_eq!(
+        (small.width(), small.height()),
+        (300, 200),
+        "small images stay as they are"
+    );
+}
+
+#[test]
+fn a_probe_checks_the_header_as_decoding_does_and_gives_the_upright_size() {
+    use hostile_fixtures::make;
+    assert_eq!(
+        preprocess::probe(&make::png_sized(640, 480)),
+        Ok((640, 480))
+    );
+    // EXIF orientation 6 turns the stored size.
+    let stored = image::load_from_memory(&make::exif_rotated_jpeg()).unwrap();
+    let upright = preprocess::decode_upright(&make::exif_rotated_jpeg()).unwrap();
+    assert_ne!(stored.width(), stored.height());
+    assert_eq!(
+        preprocess::probe(&make::exif_rotated_jpeg()),
+        Ok((upright.width(), upright.height()))
+    );
+    for bytes in [
+        make::empty(),
+        make::text(),
+        make::truncated_png(),
+        make::truncated_jpeg(),
+        make::bomb_png(),
+        make::png_signature_only(),
+    ] {
+        let decoded = preprocess::decode_upright(&bytes).map(|_| ());
+        assert!(decoded.is_err());
+        assert_eq!(preprocess::probe(&bytes).map(|_| ()), decoded);
+    }
+}

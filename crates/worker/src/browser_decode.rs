@@ -1,20 +1,31 @@
 //! The browser's image decoder, for files the classifier's own does not read (AVIF, ICO,
-//! HEIC where the browser reads it): `createImageBitmap`, drawn onto an `OffscreenCanvas`
-//! and read back as RGBA.
+//! HEIC where the browser reads it) and for very large images, decoded straight at their
+//! shrunk size: `createImageBitmap`, drawn onto an `OffscreenCanvas` and read back as RGBA.
 
 use classifier::preprocess::{self, PreprocessError};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ImageBitmap, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
+use web_sys::{
+    Blob, ImageBitmap, ImageBitmapOptions, OffscreenCanvas, OffscreenCanvasRenderingContext2d,
+    ResizeQuality,
+};
 
 use crate::engine::BrowserPixels;
 
-/// Decodes `bytes` with the browser. A file the browser cannot read either is
-/// [`PreprocessError::Unsupported`]; an image over the pixel limit is refused from its
-/// size, before it is drawn.
-pub async fn decode(bytes: &[u8]) -> Result<BrowserPixels, PreprocessError> {
-    let bitmap = bitmap_of(bytes).await.ok_or(PreprocessError::Unsupported)?;
+/// Decodes `bytes` with the browser, at `size` (width, height) when given (for a very
+/// large image the classifier reads too: only the shrunk pixels enter the worker's
+/// memory). A file the browser cannot read either is [`PreprocessError::Unsupported`]
+/// (or [`PreprocessError::Corrupt`] when the classifier recognised its format); an image
+/// over the pixel limit is refused from its size, before it is drawn.
+pub async fn decode(
+    bytes: &[u8],
+    size: Option<(u32, u32)>,
+) -> Result<BrowserPixels, PreprocessError> {
+    let bitmap = bitmap_of(bytes, size).await.ok_or_else(|| match size {
+        None => PreprocessError::Unsupported,
+        Some(_) => PreprocessError::Corrupt("the browser could not decode the image".into()),
+    })?;
     let (width, height) = (bitmap.width(), bitmap.height());
     let pixels = preprocess::check_pixel_limit(width, height).and_then(|()| {
         draw(&bitmap, width, height).ok_or_else(|| {
@@ -29,11 +40,21 @@ pub async fn decode(bytes: &[u8]) -> Result<BrowserPixels, PreprocessError> {
     })
 }
 
-async fn bitmap_of(bytes: &[u8]) -> Option<ImageBitmap> {
+async fn bitmap_of(bytes: &[u8], size: Option<(u32, u32)>) -> Option<ImageBitmap> {
     let parts = Array::of1(&Uint8Array::from(bytes));
     let blob = Blob::new_with_u8_array_sequence(&parts).ok()?;
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let promise = scope.create_image_bitmap_with_blob(&blob).ok()?;
+    let promise = match size {
+        None => scope.create_image_bitmap_with_blob(&blob),
+        Some((width, height)) => {
+            let options = ImageBitmapOptions::new();
+            options.set_resize_width(width);
+            options.set_resize_height(height);
+            options.set_resize_quality(ResizeQuality::High);
+            scope.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options)
+        }
+    }
+    .ok()?;
     JsFuture::from(promise).await.ok()?.dyn_into().ok()
 }
 

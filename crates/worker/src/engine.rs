@@ -3,7 +3,8 @@
 //! A file the classifier's own decoder does not read (AVIF, ICO…) is not refused at once:
 //! [`Engine::handle`] asks for the browser's decoder ([`Step::DecodeInBrowser`]), and the
 //! pixels it makes go through the same checks, resize and model
-//! ([`Engine::classify_decoded`]).
+//! ([`Engine::classify_decoded`]). So does a very large image, decoded by the browser at
+//! its shrunk size ([`preprocess::shrunk_size`]).
 //!
 //! The engine keeps each classified image as the model saw it (a few dozen kilobytes,
 //! for the last [`VIEWS_KEPT`] images), so that [`WorkerInput::Explain`] can make its
@@ -47,13 +48,17 @@ struct Kept {
 pub enum Step {
     /// Send this answer to the page.
     Reply(WorkerOutput),
-    /// The classifier does not read this format: decode the bytes with the browser, then
-    /// hand the pixels to [`Engine::classify_decoded`].
+    /// Decode the bytes with the browser, then hand the pixels to
+    /// [`Engine::classify_decoded`]: the classifier does not read this format, or the image
+    /// is so large that it is to be decoded straight at its shrunk size
+    /// ([`preprocess::shrunk_size`]), so the full-size pixels never enter the worker's memory.
     DecodeInBrowser {
         /// The card asking.
         card: u64,
         /// The file's bytes.
         bytes: Vec<u8>,
+        /// The size to decode at (width, height), or `None` for the image's own size.
+        size: Option<(u32, u32)>,
         /// When the work on it started (for the verdict's time).
         started_ms: f64,
     },
@@ -95,20 +100,24 @@ impl Engine {
                     });
                 }
                 let started_ms = now_ms();
-                match preprocess::decode_upright(&bytes) {
-                    Err(PreprocessError::Unsupported) => Step::DecodeInBrowser {
+                let probed = preprocess::probe(&bytes);
+                // The browser decodes what the classifier cannot, and very large images
+                // straight at their shrunk size.
+                let browser_size = match probed {
+                    Err(PreprocessError::Unsupported) => Some(None),
+                    Ok((width, height)) => preprocess::shrunk_size(width, height).map(Some),
+                    Err(_) => None,
+                };
+                if let Some(size) = browser_size {
+                    return Step::DecodeInBrowser {
                         card,
                         bytes,
+                        size,
                         started_ms,
-                    },
-                    decoded => Step::Reply(self.classify(
-                        card,
-                        decoded,
-                        Decoder::Builtin,
-                        started_ms,
-                        now_ms,
-                    )),
+                    };
                 }
+                let decoded = probed.and_then(|_| preprocess::decode_upright(&bytes));
+                Step::Reply(self.classify(card, decoded, Decoder::Builtin, started_ms, now_ms))
             }
             WorkerInput::Explain { card } => Step::Reply(WorkerOutput::Explained {
                 card,
@@ -360,6 +369,7 @@ mod tests {
             Step::DecodeInBrowser {
                 card: 3,
                 bytes: avif,
+                size: None,
                 started_ms: 0.0
             }
         );
@@ -503,5 +513,40 @@ mod tests {
         );
         let verdict = verdict_of(step);
         assert_eq!((verdict.run_ms, verdict.infer_ms), (1.0, 3.0));
+    }
+
+    #[test]
+    fn a_very_large_image_goes_to_the_browser_at_its_shrunk_size() {
+        let mut engine = bundled();
+        let large = hostile_fixtures::make::png_sized(5000, 4000);
+        match classify(&mut engine, 5, large) {
+            Step::DecodeInBrowser {
+                card: 5,
+                size: Some((2048, 1638)),
+                ..
+            } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        let shrunk = image::DynamicImage::ImageRgb8(hostile_fixtures::make::picture(2048, 1638));
+        let pixels = BrowserPixels {
+            width: 2048,
+            height: 1638,
+            rgba: shrunk.to_rgba8().into_raw(),
+        };
+        let verdict = match engine.classify_decoded(5, Ok(pixels), 0.0, clock) {
+            WorkerOutput::Classified {
+                outcome: Ok(verdict),
+                ..
+            } => verdict,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(verdict.decoder, Decoder::Browser);
+        assert_eq!(verdict.crops[0].region.image_width, 2048);
+        // At the threshold the classifier decodes it itself.
+        let at_threshold = hostile_fixtures::make::png_sized(4096, 4096);
+        assert_eq!(
+            verdict_of(classify(&mut engine, 6, at_threshold)).decoder,
+            Decoder::Builtin
+        );
     }
 }

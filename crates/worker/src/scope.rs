@@ -63,9 +63,10 @@ async fn work_through(worker: Rc<Worker>) {
                     Step::DecodeInBrowser {
                         card,
                         bytes,
+                        size,
                         started_ms,
                     } => {
-                        let pixels = browser_decode::decode(&bytes).await;
+                        let pixels = browser_decode::decode(&bytes, size).await;
                         worker
                             .engine
                             .borrow_mut()
