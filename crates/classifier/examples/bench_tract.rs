@@ -10,8 +10,9 @@
 //! number, else the whole image BATCH times), writes that batch to TENSOR_OUT (raw
 //! little-endian f32, shape `[BATCH, S, S, 3]`) so other runtimes can be timed on the very
 //! same input, then plans the graph for that batch and times WARMUP + RUNS runs of the
-//! model alone. Prints one JSON object: the plan's load time, every timed run in ms and the
-//! first output row. tract runs single-threaded here (no multi-threaded executor is set).
+//! model alone. Prints one JSON object: the plan's load time, the peak resident memory
+//! before and after loading (and the resident memory once the ONNX bytes are dropped),
+//! every timed run in ms and the first output row. tract runs single-threaded here (no multi-threaded executor is set).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -36,9 +37,12 @@ fn main() -> Result<(), Error> {
 
     let onnx = std::fs::read(model_dir.join(&meta.model_file))?;
     let shape = meta.input.shape(batch);
+    let rss_before_load = status_bytes("VmHWM:");
     let started = Instant::now();
     let plan = runtime::load_plan(&onnx, &shape)?;
     let load_ms = ms_since(started);
+    drop(onnx);
+    let (peak_after_load, rss_after_load) = (status_bytes("VmHWM:"), status_bytes("VmRSS:"));
 
     let mut output = Vec::new();
     let mut timed = Vec::with_capacity(runs);
@@ -58,6 +62,9 @@ fn main() -> Result<(), Error> {
             "size": meta.input.size,
             "batch": batch,
             "load_ms": load_ms,
+            "rss_before_load_bytes": rss_before_load,
+            "load_peak_rss_bytes": peak_after_load,
+            "rss_after_load_bytes": rss_after_load,
             "runs_ms": timed,
             "first_row": &output[..classes],
         })
@@ -84,6 +91,20 @@ fn write_tensor(path: &Path, values: &[f32]) -> Result<(), Error> {
     }
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     Ok(std::fs::write(path, bytes)?)
+}
+
+/// A byte count from `/proc/self/status` (`VmHWM:` the peak resident set so far, `VmRSS:`
+/// the current one), or `None` off Linux.
+fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    let kilobytes: u64 = line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kilobytes * 1024)
 }
 
 fn ms_since(started: Instant) -> f64 {

@@ -1,18 +1,23 @@
 //! Loading and running ONNX graphs with tract, for the base, the exported model and tests.
 
-use std::io::Cursor;
-
+use prost::Message;
+use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 /// An optimised, runnable tract plan.
 pub type Plan = Arc<TypedSimplePlan>;
 
-/// Parses ONNX bytes, expands int8/f16-stored weights to f32 ([`crate::weights`]), fixes
-/// the first input to `shape` (f32), optimises and plans it.
+/// Parses ONNX bytes, expands int8/f16-stored weights to f32 in the parsed model
+/// ([`crate::weights`]), fixes the first input to `shape` (f32), optimises and plans it.
+/// The parsed model is dropped before optimising, so at most one f32 copy of the weights
+/// besides tract's own is alive at a time.
 pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
-    let expanded = crate::weights::expand(onnx);
-    tract_onnx::onnx()
-        .model_for_read(&mut Cursor::new(expanded.as_deref().unwrap_or(onnx)))?
+    let mut proto = ModelProto::decode(onnx)
+        .map_err(|e| TractError::msg(format!("Reading proto model: {e}")))?;
+    crate::weights::expand(&mut proto);
+    let model = tract_onnx::onnx().model_for_proto_model(&proto)?;
+    drop(proto);
+    model
         .with_input_fact(0, f32::fact(shape).into())?
         .into_optimized()?
         .into_runnable()

@@ -9,15 +9,16 @@
 
 use std::collections::HashMap;
 
-use prost::Message;
 use tract_onnx::pb::{ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
 
-/// The model with every `DequantizeLinear`, `Cast` and `Mul` whose inputs are all
-/// initialisers replaced by the f32 initialiser it computes, or `None` when there is
-/// nothing to expand (or the bytes are not an ONNX model, which tract will report).
-pub fn expand(onnx: &[u8]) -> Option<Vec<u8>> {
-    let mut model = ModelProto::decode(onnx).ok()?;
-    let graph = model.graph.as_mut()?;
+/// Replaces, in place, every `DequantizeLinear`, `Cast` and `Mul` of the model whose
+/// inputs are all initialisers by the f32 initialiser it computes; returns how many nodes
+/// it replaced (0 for a plain f32 model, whose nodes and initialisers stay the same). The model is changed in
+/// its parsed form, so loading never holds a second, re-encoded copy of the f32 weights.
+pub fn expand(model: &mut ModelProto) -> usize {
+    let Some(graph) = model.graph.as_mut() else {
+        return 0;
+    };
     let mut constants: HashMap<String, TensorProto> = graph
         .initializer
         .drain(..)
@@ -35,7 +36,10 @@ pub fn expand(onnx: &[u8]) -> Option<Vec<u8>> {
         }
     }
     if expanded == 0 {
-        return None;
+        graph.initializer = constants.into_values().collect();
+        graph.initializer.sort_by(|a, b| a.name.cmp(&b.name));
+        graph.node = kept;
+        return 0;
     }
     let used: std::collections::HashSet<&String> = kept
         .iter()
@@ -49,7 +53,7 @@ pub fn expand(onnx: &[u8]) -> Option<Vec<u8>> {
     initializer.sort_by(|a, b| a.name.cmp(&b.name));
     graph.initializer = initializer;
     graph.node = kept;
-    Some(model.encode_to_vec())
+    expanded
 }
 
 /// The f32 tensor `node` computes from initialisers, if it is one of the three weight

@@ -1,6 +1,7 @@
 //! The int8 export runs in tract and stays close to the f32 graph it came from.
 
 use classifier::runtime;
+use prost::Message;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tract_onnx::pb::{GraphProto, ModelProto, OperatorSetIdProto};
 use trainer::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
@@ -185,7 +186,17 @@ fn the_classifier_expands_stored_weights_to_plain_f32_before_tract_sees_them() {
             "the stored form has a {op}"
         );
     }
-    let expanded = classifier::weights::expand(&stored).expect("there is something to expand");
+    let decoders = op_types(&stored)
+        .iter()
+        .filter(|op| ["DequantizeLinear", "Mul", "Cast"].contains(&op.as_str()))
+        .count();
+    let mut parsed = onnx_graph::decode(&stored).unwrap();
+    assert_eq!(
+        classifier::weights::expand(&mut parsed),
+        decoders,
+        "every weight decoder is replaced"
+    );
+    let expanded = parsed.encode_to_vec();
     assert_eq!(
         op_types(&expanded),
         ["Conv", "Relu", "Flatten", "Gemm", "Gemm"],
@@ -196,9 +207,16 @@ fn the_classifier_expands_stored_weights_to_plain_f32_before_tract_sees_them() {
         graph.initializer.iter().all(|t| t.data_type == 1),
         "every initialiser is f32"
     );
-    assert!(
-        classifier::weights::expand(&f32_model).is_none(),
-        "a plain model is left alone"
+    let mut plain = onnx_graph::decode(&f32_model).unwrap();
+    assert_eq!(classifier::weights::expand(&mut plain), 0);
+    let graph = plain.graph.unwrap();
+    assert_eq!(
+        (graph.node.len(), graph.initializer.len()),
+        {
+            let original = onnx_graph::decode(&f32_model).unwrap().graph.unwrap();
+            (original.node.len(), original.initializer.len())
+        },
+        "a plain model keeps its nodes and initialisers"
     );
     let input = &random_inputs(&mut rng, 1)[0];
     assert_eq!(
