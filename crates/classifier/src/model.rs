@@ -14,6 +14,7 @@ use crate::pooling::max_pool;
 pub use crate::pooling::{CropScore, Prediction};
 use crate::preprocess::{self, PreprocessError};
 use crate::runtime::{self, Plan};
+use tract_onnx::prelude::DatumType;
 
 /// A model that could not be loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -71,7 +72,7 @@ pub struct Classifier {
 
 impl Classifier {
     /// Checks the bytes against `model.json`, then parses and optimises the graph once,
-    /// for a batch of one input per crop, and checks that it answers such a batch.
+    /// for a batch of one input per crop, and checks that its output fits that batch.
     pub fn load(onnx: &[u8], meta: ModelMeta) -> Result<Self, ModelError> {
         meta.validate()?;
         let actual = sha256_hex(onnx);
@@ -195,12 +196,21 @@ impl Classifier {
         )
     }
 
-    /// Runs a blank batch of the real size and checks the output's shape and values.
+    /// Checks, from the planned graph's types (without running it, which would cost one
+    /// more image's time before the first answer), that the first output is an f32 tensor
+    /// of one row of `labels` values per input of the batch.
     fn check_output(&self) -> Result<(), ModelError> {
-        let per_image: usize = self.meta.input.shape(1).iter().product();
-        self.run(vec![0.0; per_image * self.crops.len()])
-            .map(|_| ())
-            .map_err(|e| ModelError::Onnx(e.to_string()))
+        let expected = [self.crops.len(), self.meta.labels.len()];
+        let fact =
+            runtime::output_fact(&self.plan).map_err(|e| ModelError::Onnx(format!("{e:#}")))?;
+        if fact.0 != DatumType::F32 || fact.1.as_deref() != Some(expected.as_slice()) {
+            return Err(ModelError::Onnx(format!(
+                "the first output is {:?} of shape {:?}, expected f32 of shape {expected:?} \
+                 (one row of {} values, one per label, for each of the {} inputs)",
+                fact.0, fact.1, expected[1], expected[0],
+            )));
+        }
+        Ok(())
     }
 }
 

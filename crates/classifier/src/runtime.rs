@@ -23,6 +23,15 @@ pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
         .into_runnable()
 }
 
+/// The type and, when known, the shape of a plan's first output.
+pub fn output_fact(plan: &Plan) -> TractResult<(DatumType, Option<Vec<usize>>)> {
+    let fact = plan.model().output_fact(0)?;
+    Ok((
+        fact.datum_type,
+        fact.shape.as_concrete().map(<[usize]>::to_vec),
+    ))
+}
+
 /// Runs a plan on one f32 input of `shape` and returns its first output, flattened.
 pub fn run_plan(plan: &Plan, input: Vec<f32>, shape: &[usize]) -> TractResult<Vec<f32>> {
     let tensor = Tensor::from_shape(shape, &input)?;
