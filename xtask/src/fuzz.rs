@@ -7,11 +7,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::tools::{run, workspace_root};
+use crate::tools::{NIGHTLY as TOOLCHAIN, cargo_nightly, ensure_nightly, run, workspace_root};
 
-/// The toolchain the fuzz targets build with: cargo-fuzz needs nightly's sanitizer and
-/// coverage flags. The one place it is named.
-const TOOLCHAIN: &str = "nightly";
 /// The cargo-fuzz release installed when missing.
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
 /// The fuzz target (`fuzz/fuzz_targets/preprocess.rs`).
@@ -132,32 +129,9 @@ pub fn run_fuzz(options: &FuzzOptions) -> Result<()> {
     }
 }
 
-/// `cargo` on [`TOOLCHAIN`], whatever toolchain runs xtask.
-fn cargo_nightly() -> Command {
-    let mut command = Command::new("cargo");
-    command
-        .arg(format!("+{TOOLCHAIN}"))
-        .env_remove("RUSTUP_TOOLCHAIN");
-    command
-}
-
-/// Installs [`TOOLCHAIN`] (minimal profile) and cargo-fuzz [`CARGO_FUZZ_VERSION`] if missing.
+/// Installs [`TOOLCHAIN`] and cargo-fuzz [`CARGO_FUZZ_VERSION`] if missing.
 fn ensure_tools() -> Result<()> {
-    let has_toolchain = Command::new("rustup")
-        .args(["run", TOOLCHAIN, "rustc", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !has_toolchain {
-        run(Command::new("rustup").args([
-            "toolchain",
-            "install",
-            TOOLCHAIN,
-            "--profile",
-            "minimal",
-        ]))?;
-    }
+    ensure_nightly()?;
     let version = cargo_nightly().args(["fuzz", "--version"]).output().ok();
     let installed = version.is_some_and(|output| {
         output.status.success()

@@ -5,6 +5,7 @@ mod csp;
 mod fuzz;
 mod keras;
 mod precache;
+mod threads;
 mod tools;
 mod web;
 
@@ -58,6 +59,7 @@ enum Command {
     },
     /// Write sw.js into a release build: the service worker that precaches every file
     /// of the build (listed with a content-derived version) so the app works offline.
+    /// As Trunk's hook (`--trunk-hook`) it first builds the threaded worker into the build.
     Precache {
         /// The build directory [default: dist/].
         #[arg(long, conflicts_with = "trunk_hook")]

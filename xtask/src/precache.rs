@@ -9,8 +9,9 @@
 //! exactly when some file of the build changes, which is what makes browsers install
 //! the new service worker (its bytes differ) and swap caches.
 //!
-//! Trunk runs this after release builds (a `post_build` hook in `Trunk.toml` calling
-//! `cargo xtask precache --trunk-hook`); debug builds (`trunk serve`) get no `sw.js`.
+//! Trunk runs this after every build (a `post_build` hook in `Trunk.toml` calling
+//! `cargo xtask precache --trunk-hook`), which first adds the threaded worker; debug
+//! builds (`trunk serve`) get no `sw.js`.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -198,11 +199,18 @@ pub fn default_template() -> PathBuf {
 /// `cargo xtask precache [--dist DIR] [--template FILE] [--trunk-hook]`.
 ///
 /// It first writes the Content-Security-Policy into the build's `index.html`
-/// ([`crate::csp`]). With `trunk_hook`, the directory is Trunk's staging directory (`TRUNK_STAGING_DIR`)
-/// and nothing is written unless `TRUNK_PROFILE` is `release`, so `trunk serve` never
+/// ([`crate::csp`]). With `trunk_hook`, the directory is Trunk's staging directory
+/// (`TRUNK_STAGING_DIR`): the threaded worker is built into it ([`crate::threads`]), then
+/// nothing more is written unless `TRUNK_PROFILE` is `release`, so `trunk serve` never
 /// serves a service worker that would cache development builds.
 pub fn run(dist: Option<PathBuf>, template: Option<PathBuf>, trunk_hook: bool) -> Result<()> {
     let dist = if trunk_hook {
+        let staging = PathBuf::from(
+            std::env::var_os("TRUNK_STAGING_DIR")
+                .context("--trunk-hook: TRUNK_STAGING_DIR is not set (run by Trunk only)")?,
+        );
+        // Every build, debug too, gets the threaded worker next to Trunk's.
+        crate::threads::build_into(&staging)?;
         let profile = std::env::var("TRUNK_PROFILE").unwrap_or_default();
         if profile != "release" {
             eprintln!(
@@ -210,10 +218,7 @@ pub fn run(dist: Option<PathBuf>, template: Option<PathBuf>, trunk_hook: bool) -
             );
             return Ok(());
         }
-        PathBuf::from(
-            std::env::var_os("TRUNK_STAGING_DIR")
-                .context("--trunk-hook: TRUNK_STAGING_DIR is not set (run by Trunk only)")?,
-        )
+        staging
     } else {
         dist.unwrap_or_else(|| workspace_root().join("dist"))
     };

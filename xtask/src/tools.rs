@@ -11,6 +11,10 @@ use sha2::{Digest, Sha256};
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// The binaryen release whose `wasm-opt` understands current wasm-bindgen output.
 pub const BINARYEN_VERSION: &str = "132.0.0";
+/// The nightly toolchain of everything that needs one: the threaded classifier worker
+/// (atomics and `-Z build-std`) and the fuzz targets (sanitizers). The one place it is
+/// named; the rest of the workspace builds with stable.
+pub const NIGHTLY: &str = "nightly-2026-10-30";
 /// Debian's Chromium and its WebDriver, as installed by `chromium` and `chromium-driver`.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's chromedriver.
@@ -97,6 +101,46 @@ pub fn ensure_web_tools() -> Result<()> {
             &format!("={bindgen}"),
         ]))?;
     }
+    Ok(())
+}
+
+/// `cargo` on [`NIGHTLY`], whatever toolchain runs xtask.
+pub fn cargo_nightly() -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .arg(format!("+{NIGHTLY}"))
+        .env_remove("RUSTUP_TOOLCHAIN");
+    command
+}
+
+/// Installs [`NIGHTLY`] (minimal profile) and its `rust-src` component when missing, saying
+/// so first, and prints its version.
+pub fn ensure_nightly() -> Result<()> {
+    let version = || output_line("rustup", &["run", NIGHTLY, "rustc", "--version"]);
+    if version().is_none() {
+        eprintln!("xtask: installing the {NIGHTLY} toolchain with rust-src (rustup)");
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            NIGHTLY,
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+        ]))?;
+    }
+    let components = output_line_all(
+        "rustup",
+        &["component", "list", "--installed", "--toolchain", NIGHTLY],
+    );
+    if !components.iter().any(|c| c == "rust-src") {
+        eprintln!("xtask: installing rust-src for {NIGHTLY} (rustup)");
+        run(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", NIGHTLY]))?;
+    }
+    eprintln!(
+        "xtask: {NIGHTLY} is {}",
+        version().unwrap_or_else(|| "missing".into())
+    );
     Ok(())
 }
 

@@ -33,15 +33,19 @@ fn cargo() -> Command {
     command
 }
 
-/// `cargo xtask serve`.
+/// `cargo xtask serve`: Trunk with `Cross-Origin-Opener-Policy` and
+/// `Cross-Origin-Embedder-Policy` on every response (`Trunk.toml`), so the page is
+/// cross-origin isolated and runs the threaded worker.
 pub fn serve() -> Result<()> {
     tools::ensure_web_tools()?;
+    tools::ensure_nightly()?;
     run(trunk().args(["serve", "--address", "127.0.0.1", "--port", "8080"]))
 }
 
 /// `cargo xtask build`: the shipped build (fat LTO, one codegen unit, then wasm-opt).
 pub fn build(options: &BuildOptions) -> Result<()> {
     tools::ensure_web_tools()?;
+    tools::ensure_nightly()?;
     run(trunk().args(["build", "--release", "--cargo-profile", "web-release"]))?;
     let dist = workspace_root().join("dist");
     if options.wasm_opt != "off" {
@@ -68,6 +72,7 @@ pub const SUBPATH: &str = "/specialweek/";
 /// the end-to-end suite in headless Chromium.
 pub fn test() -> Result<()> {
     tools::ensure_web_tools()?;
+    tools::ensure_nightly()?;
     tools::ensure_chromium()?;
     tools::ensure_ffmpeg()?;
     let keras_models = keras::export_test_models()?;
@@ -122,7 +127,7 @@ fn optimise(wasm_opt: &Path, wasm: &Path, level: &str, index: &Path) -> Result<(
             "--enable-mutable-globals",
             "--enable-reference-types",
         ])
-        .arg("--enable-multivalue")
+        .args(["--enable-multivalue", "--enable-threads"])
         .arg(wasm)
         .arg("-o")
         .arg(wasm))?;

@@ -4,7 +4,7 @@
 //! model) and is plain Rust, tested natively; [`failures`] turns the classifier's errors
 //! into the protocol's failure kinds (the page words them); `scope` (wasm only) connects
 //! the engine to the worker's `onmessage`, and `browser_decode` (wasm only) decodes the
-//! formats only the browser reads.
+//! formats only the browser reads. [`threads`] starts the threaded build's pool.
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser_decode;
@@ -12,3 +12,4 @@ pub mod engine;
 pub mod failures;
 #[cfg(target_arch = "wasm32")]
 pub mod scope;
+pub mod threads;
