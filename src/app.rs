@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, File, HtmlInputElement, Url};
 use yew::prelude::*;
 
-use crate::bridge::WorkerBridge;
+use crate::bridge::{self, WorkerBridge};
 use crate::card::CardView;
 use crate::download::{self, FetchFailure};
 use crate::files;
@@ -36,6 +36,8 @@ pub enum Msg {
 pub struct App {
     session: Session,
     bridge: Option<WorkerBridge>,
+    /// How many threads the worker classifies on ([`bridge::pool_size`]).
+    threads: usize,
     drag_depth: i32,
     offline: OfflineStatus,
     lang: Lang,
@@ -55,6 +57,7 @@ impl Component for App {
         let mut app = Self {
             session,
             bridge: None,
+            threads: bridge::pool_size(),
             drag_depth: 0,
             offline: OfflineStatus::Installing,
             lang,
@@ -140,7 +143,7 @@ impl Component for App {
                         source={self.session.source().clone()}
                         refused={self.session.refused().cloned()}
                         on_retry={link.callback(|()| Msg::Session(SessionEvent::Retry))}
-                        on_own_model={link.callback(own_model)} {lang} />
+                        on_own_model={link.callback(own_model)} threads={self.threads} {lang} />
                     <section id="drop-zone" class={zone_class}>
                         <p class="prompt">{ texts.drop_prompt() }</p>
                         <p class="hint">{ texts.drop_hint() }</p>
@@ -201,6 +204,7 @@ impl App {
         let (on_output, on_garbled, on_crash) =
             (ctx.link().clone(), ctx.link().clone(), ctx.link().clone());
         match WorkerBridge::spawn(
+            self.threads,
             move |output| on_output.send_message(Msg::Session(SessionEvent::WorkerOutput(output))),
             move |detail| {
                 on_garbled.send_message(Msg::Session(SessionEvent::WorkerGarbled(detail)))

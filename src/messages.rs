@@ -49,6 +49,8 @@ pub trait Catalogue {
     fn model_downloading(&self, file: &str, progress: &Progress) -> String;
     /// The model panel once the model is ready.
     fn model_ready(&self, source: &ModelSource, since_page_ms: f64) -> String;
+    /// After [`Catalogue::model_ready`]: on how many threads the worker classifies.
+    fn threads(&self, threads: usize) -> String;
     /// How the page names the model in use.
     fn model_source(&self, source: &ModelSource) -> String;
     /// Why no model is ready, or why the user's own model was not taken.

@@ -24,6 +24,8 @@ pub struct ModelPanelProps {
     pub on_retry: Callback<()>,
     /// The user chose files for their own model.
     pub on_own_model: Callback<Vec<web_sys::File>>,
+    /// How many threads the worker classifies on.
+    pub threads: usize,
     /// The language to word it in.
     pub lang: Lang,
 }
@@ -45,7 +47,12 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
             html! { <><p>{ texts.model_preparing() }</p><progress /></> }
         }
         ModelState::Ready { since_page_ms } => html! {
-            <p>{ texts.model_ready(&props.source, *since_page_ms) }</p>
+            <p>
+                { texts.model_ready(&props.source, *since_page_ms) }{ " " }
+                <span id="threads" data-threads={props.threads.to_string()}>
+                    { texts.threads(props.threads) }
+                </span>
+            </p>
         },
         ModelState::Failed(problem) => html! {
             <>

@@ -80,6 +80,13 @@ impl Catalogue for English {
         )
     }
 
+    fn threads(&self, threads: usize) -> String {
+        match threads {
+            1 => "Classifies on 1 thread.".to_string(),
+            n => format!("Classifies on {n} threads."),
+        }
+    }
+
     fn model_source(&self, source: &ModelSource) -> String {
         match source {
             ModelSource::Served { dir } if dir == BUNDLED_DIR => "the bundled model".to_string(),

@@ -75,6 +75,10 @@ impl Catalogue for Japanese {
         )
     }
 
+    fn threads(&self, threads: usize) -> String {
+        format!("{threads} スレッドで判定します。")
+    }
+
     fn model_source(&self, source: &ModelSource) -> String {
         match source {
             ModelSource::Served { dir } if dir == BUNDLED_DIR => "同梱のモデル".to_string(),

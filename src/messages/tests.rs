@@ -190,6 +190,8 @@ fn every_text(lang: Lang) -> Vec<String> {
     all.push(texts.model_downloading("m.onnx", &Progress::default()));
     all.push(texts.probability(12.5));
     all.push(texts.judge_time(12.0));
+    all.push(texts.threads(1));
+    all.push(texts.threads(4));
     for source in every_source() {
         all.push(texts.model_source(&source));
         all.push(texts.model_ready(&source, 1500.0));
@@ -404,6 +406,13 @@ fn sources_are_named_for_people() {
         of(JA).model_ready(&bundled, 1500.0),
         "同梱のモデルの準備ができました（ページを開いてから 1.5 秒）。"
     );
+}
+
+#[test]
+fn the_thread_count_is_worded_in_both_languages() {
+    assert_eq!(of(EN).threads(1), "Classifies on 1 thread.");
+    assert_eq!(of(EN).threads(4), "Classifies on 4 threads.");
+    assert_eq!(of(JA).threads(2), "2 スレッドで判定します。");
 }
 
 #[test]
