@@ -15,11 +15,19 @@
 // activate  delete the caches of other versions, then take control of open pages.
 // fetch     same-origin GET requests are answered from this version's cache first;
 //           navigations inside the scope get the cached page; the rest goes to the
-//           network.
+//           network. Every answer goes out with ISOLATION's headers, so the page is
+//           cross-origin isolated (and runs the threaded worker) even on a host that
+//           cannot set them; the page reloads once when this worker first takes control.
 // message   {type: "SKIP_WAITING"}: the page asks a waiting update to take over.
 //           {type: "VERSION"}: answer {type: "VERSION", version}.
 
 const PRECACHE = __PRECACHE__;
+
+// Cross-origin isolation: what a host that can set headers sends (see README, "Threads").
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 const PREFIX = 'special-week-';
 const CACHE = PREFIX + PRECACHE.version;
@@ -69,22 +77,25 @@ async function cacheFirst(request) {
     // Any page address in the scope (with a query, say) gets the app.
     response = await caches.match(PAGE, { cacheName: CACHE });
   }
-  if (!response) {
-    return fetch(request);
-  }
-  return navigation ? unredirected(response) : response;
+  return isolated(response || await fetch(request));
 }
 
-// Browsers refuse a response that followed a redirect as the answer to a navigation
-// (hosts that send /index.html to / produce those); copy it into a plain one.
-function unredirected(response) {
-  if (!response.redirected) {
-    return response;
+// A copy of a same-origin response with ISOLATION's headers added. The copy is never
+// marked as redirected, which browsers refuse as the answer to a navigation (hosts that
+// send /index.html to / produce those).
+function isolated(response) {
+  if (response.status === 0) {
+    return response; // Opaque or an error: nothing to copy.
   }
-  return new Response(response.body, {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(ISOLATION)) {
+    headers.set(name, value);
+  }
+  const bodyless = [101, 204, 205, 304].includes(response.status);
+  return new Response(bodyless ? null : response.body, {
     status: response.status,
     statusText: response.statusText,
-    headers: response.headers,
+    headers,
   });
 }
 

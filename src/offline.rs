@@ -8,6 +8,10 @@
 //! installs it in the background and it waits until the user chooses to update
 //! ([`apply_update`]), so a running page never has its files swapped underneath it.
 //!
+//! The service worker also makes the page cross-origin isolated (for the threaded
+//! worker): the first time it takes control of a page that is not, the page reloads once
+//! (`reload_once_controlled`).
+//!
 //! Debug builds (`trunk serve`) have no `sw.js`: there [`register`] removes any service
 //! worker and caches a release build left on the same origin, so development never sees
 //! stale pages, and reports [`OfflineStatus::Unsupported`].
@@ -121,7 +125,10 @@ pub fn register(on_status: Callback<OfflineStatus>) {
     }
     spawn_local(async move {
         match JsFuture::from(container.register(SCRIPT)).await {
-            Ok(registration) => watch(container, registration.unchecked_into(), reporter),
+            Ok(registration) => {
+                reload_once_controlled(&container);
+                watch(container, registration.unchecked_into(), reporter);
+            }
             Err(error) => reporter.emit(OfflineStatus::Failed(describe(&error))),
         }
     });
@@ -284,6 +291,33 @@ async fn forget_release_worker(container: ServiceWorkerContainer) {
             let _ = JsFuture::from(caches.delete(&name)).await;
         }
     }
+}
+
+/// The `sessionStorage` key that marks the reload [`reload_once_controlled`] made.
+const ISOLATION_RELOAD: &str = "special-week-isolation-reload";
+
+/// On a page that is not cross-origin isolated, reloads once when the service worker
+/// takes control: it serves every file of the app with `Cross-Origin-Opener-Policy` and
+/// `Cross-Origin-Embedder-Policy` (see `assets/sw.js`), so the reloaded page is isolated
+/// and gets the threaded worker even from a host that cannot set headers. At most once
+/// per tab (`sessionStorage`), so a browser that stays unisolated is never reloaded in a
+/// loop; without `sessionStorage` it does not reload at all.
+fn reload_once_controlled(container: &ServiceWorkerContainer) {
+    if crate::bridge::cross_origin_isolated() {
+        return;
+    }
+    EventListener::once(container, "controllerchange", |_| {
+        let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten())
+        else {
+            return;
+        };
+        if storage.get_item(ISOLATION_RELOAD).ok().flatten().is_none()
+            && storage.set_item(ISOLATION_RELOAD, "1").is_ok()
+        {
+            reload();
+        }
+    })
+    .forget();
 }
 
 /// Reloads the page, at most once.
