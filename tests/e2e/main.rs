@@ -20,6 +20,7 @@ mod keras;
 mod language;
 mod offline;
 mod server;
+mod threads;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

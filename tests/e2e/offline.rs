@@ -68,7 +68,7 @@ fn precache_of(dist: &Path) -> (String, Vec<String>) {
 
 /// Polls `script` like [`Browser::wait_for`], but while the page reloads a script may
 /// fail (no document yet); that counts as "not yet".
-async fn wait_across_reload(browser: &Browser, what: &str, timeout: Duration, script: &str) {
+pub async fn wait_across_reload(browser: &Browser, what: &str, timeout: Duration, script: &str) {
     let deadline = Instant::now() + timeout;
     loop {
         if let Ok(value) = browser.client.execute(script, vec![]).await

@@ -2,7 +2,9 @@
 //!
 //! It can serve under a URL prefix (a sub-path build at `/specialweek/`), switch to
 //! another directory while running (a new release), and stop for good (the network is
-//! gone: connections are refused).
+//! gone: connections are refused). It sends [`ISOLATION`]'s headers, as a host set up as
+//! the README says, unless started with [`StaticServer::start_plain`] (a host that cannot
+//! set headers, such as GitHub Pages).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -10,6 +12,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+
+/// The headers that make a page cross-origin isolated.
+pub const ISOLATION: &str =
+    "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n";
+
+/// What a server sends besides the files.
+#[derive(Clone)]
+struct Setup {
+    /// Where the site starts (`/` or a prefix such as `/specialweek/`).
+    prefix: String,
+    /// Whether responses carry [`ISOLATION`].
+    isolation: bool,
+    /// Paths (relative to the prefix) answered with 404 as if the file were missing.
+    missing: Vec<String>,
+}
 
 /// Serves a directory on `127.0.0.1` until [`StaticServer::stop`] or the end of the
 /// test process.
@@ -30,10 +47,35 @@ impl StaticServer {
         Self::start_at(root, "/")
     }
 
+    /// Starts serving `root` at `/` without [`ISOLATION`]'s headers, answering 404 for
+    /// the paths in `missing` (such as `sw.js`).
+    pub fn start_plain(root: &Path, missing: &[&str]) -> Self {
+        Self::start_with(
+            root,
+            Setup {
+                prefix: "/".into(),
+                isolation: false,
+                missing: missing.iter().map(|path| path.to_string()).collect(),
+            },
+        )
+    }
+
     /// Starts serving `root` under `prefix` (such as `/specialweek/`) on a free loopback
     /// port: `prefix` + path answers with `root/path`, the prefix without its final `/`
     /// redirects to it, and any other path is 404.
     pub fn start_at(root: &Path, prefix: &str) -> Self {
+        Self::start_with(
+            root,
+            Setup {
+                prefix: prefix.into(),
+                isolation: true,
+                missing: Vec::new(),
+            },
+        )
+    }
+
+    fn start_with(root: &Path, setup: Setup) -> Self {
+        let prefix = setup.prefix.as_str();
         assert!(
             prefix.starts_with('/') && prefix.ends_with('/'),
             "a prefix starts and ends with /: {prefix}"
@@ -50,17 +92,17 @@ impl StaticServer {
         let stopped = Arc::new(AtomicBool::new(false));
         let acceptor = {
             let (log, root, stopped) = (log.clone(), root.clone(), stopped.clone());
-            let prefix = prefix.to_string();
+            let setup = setup.clone();
             thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stopped.load(Ordering::SeqCst) {
                         break; // Dropping the listener closes the port.
                     }
                     let Ok(stream) = stream else { continue };
-                    let (log, root, prefix) = (log.clone(), root.clone(), prefix.clone());
+                    let (log, root, setup) = (log.clone(), root.clone(), setup.clone());
                     thread::spawn(move || {
                         let root = root.lock().expect("served directory").clone();
-                        serve(stream, &root, &prefix, &log);
+                        serve(stream, &root, &setup, &log);
                     });
                 }
             })
@@ -110,7 +152,8 @@ impl Drop for StaticServer {
     }
 }
 
-fn serve(mut stream: TcpStream, root: &Path, prefix: &str, log: &Mutex<Vec<String>>) {
+fn serve(mut stream: TcpStream, root: &Path, setup: &Setup, log: &Mutex<Vec<String>>) {
+    let prefix = setup.prefix.as_str();
     let mut reader = BufReader::new(stream.try_clone().expect("cloning a socket"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -136,14 +179,16 @@ fn serve(mut stream: TcpStream, root: &Path, prefix: &str, log: &Mutex<Vec<Strin
     }
     let response = match bare
         .strip_prefix(prefix)
+        .filter(|relative| !setup.missing.iter().any(|m| m == relative))
         .and_then(|relative| resolve(root, relative))
         .and_then(|file| std::fs::read(&file).ok().map(|b| (file, b)))
     {
         Some((file, body)) => {
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n{}Connection: close\r\n\r\n",
                 content_type(&file),
-                body.len()
+                body.len(),
+                if setup.isolation { ISOLATION } else { "" }
             );
             [head.into_bytes(), body].concat()
         }
