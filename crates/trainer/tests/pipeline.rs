@@ -8,10 +8,12 @@ use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use regex::Regex;
+use trainer::block5::Block5;
+use trainer::finetune::FineTuneConfig;
 use trainer::quantize::WeightFormat;
 use trainer::recipe::RecipeName;
 use trainer::train::{self, TrainOptions};
-use trainer::{base, export};
+use trainer::{base, export, features, onnx_graph};
 
 /// Red discs ("special_week") and blue bars ("other") on varied light backgrounds, three
 /// images per artwork group, group id in the file name.
@@ -150,6 +152,64 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
         "{}",
         lines[2]
     );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn fine_tuning_block5_exports_the_tuned_block_and_matches_the_file() {
+    let cache = base::default_cache_dir();
+    let base = base::fetch(&cache, None).expect("the VGG16 base must be obtainable");
+    let work = temp_dir("fine-tune");
+    let data = work.join("data");
+    make_dataset(&data);
+    let out = work.join("model");
+
+    let mut recipe = RecipeName::Grouped.recipe(5);
+    recipe.size = 64;
+    recipe.synthetic_negatives = 0;
+    recipe.head.epochs = 5;
+    recipe.fine_tune = Some(FineTuneConfig {
+        epochs: 2,
+        ..FineTuneConfig::block5(&recipe.head)
+    });
+    let options = TrainOptions {
+        dataset: data,
+        out: out.clone(),
+        cache_dir: cache,
+        recipe,
+        folds: 2,
+        positive_class: "special_week".into(),
+        labels_ja: ["スペシャルウィーク".into(), "スペシャルウィーク以外".into()],
+        group_regex: Regex::new(trainer::DEFAULT_GROUP_REGEX).unwrap(),
+        evaluate_only: false,
+        weights: WeightFormat::F32,
+    };
+    // The export checks the written graph against the in-memory fine-tuned model (1e-5).
+    train::run(&options).expect("fine-tuning and export succeed");
+
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert!(metrics["test"]["accuracy"].as_f64().unwrap() >= 0.9);
+    assert_eq!(metrics["recipe"]["fine_tune"]["blocks"], "block5");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(export::META_FILE)).unwrap()).unwrap();
+    assert!(meta["base"]["fine_tuned"].is_string(), "{}", meta["base"]);
+
+    let block5_of = |onnx: &[u8]| {
+        let model = onnx_graph::decode(onnx).unwrap();
+        let graph = model.graph.unwrap();
+        Block5::from_graph(&graph, &features::block4_pool(&graph).unwrap()).unwrap()
+    };
+    let exported = block5_of(&std::fs::read(out.join(export::MODEL_FILE)).unwrap());
+    let imagenet = block5_of(&base.onnx);
+    for (tuned, original) in exported.convs.iter().zip(&imagenet.convs) {
+        assert_eq!(tuned.weight_name, original.weight_name);
+        assert_ne!(
+            tuned.weight, original.weight,
+            "{} was trained",
+            tuned.weight_name
+        );
+    }
     let _ = std::fs::remove_dir_all(&work);
 }
 
