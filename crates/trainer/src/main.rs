@@ -128,10 +128,10 @@ struct TrainArgs {
     /// starting from the ImageNet weights; off by default.
     #[arg(long, value_enum)]
     fine_tune: Option<FineTuneBlocks>,
-    /// Joint epochs of the fine-tuned block and the head [default: 3].
+    /// Joint epochs of the fine-tuned block and the head [default: 2].
     #[arg(long, requires = "fine_tune")]
     fine_tune_epochs: Option<usize>,
-    /// AdamW learning rate of the fine-tuned block [default: 3e-5].
+    /// AdamW learning rate of the fine-tuned block [default: 1e-5].
     #[arg(long, requires = "fine_tune")]
     fine_tune_lr: Option<f64>,
     /// Grouped cross-validation folds.
