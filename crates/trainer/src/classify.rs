@@ -122,13 +122,14 @@ pub fn run(model_dir: &Path, images: &[PathBuf], output: Output) -> Result<usize
 /// Where covering the image lowers the probability most, for the text output.
 fn strongest_cell(map: &Occlusion) -> String {
     let drops = map.drops();
-    let (index, drop) = drops
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, d)| {
-            if d > best.1 { (i, d) } else { best }
-        });
+    let (index, drop) =
+        drops
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, d)| {
+                if d > best.1 { (i, d) } else { best }
+            });
     let PixelBox { x, y, w, h } = map.cells[index].pixel_box;
     format!("covering {w}×{h} at ({x}, {y}) lowers P(Special Week) by {drop:.3}")
 }
