@@ -1,6 +1,9 @@
 //! Multi-crop search: crops in `model.json`, crop geometry in the batch, and the bundled
 //! model run on a batch of crops.
 
+#[path = "common/pictures.rs"]
+mod pictures;
+
 use std::io::Cursor;
 use std::path::PathBuf;
 
@@ -9,6 +12,7 @@ use classifier::meta::{InputSpec, MetaError};
 use classifier::preprocess::{self, batch_tensor, crop_tensor, to_tensor};
 use classifier::{Classifier, ModelMeta, ResizeFilter};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use pictures::busy;
 
 fn crop(x: f32, y: f32, w: f32, h: f32) -> CropBox {
     CropBox { x, y, w, h }
@@ -22,17 +26,6 @@ fn red_blue(width: u32, height: u32) -> RgbImage {
         } else {
             Rgb([0, 0, 255])
         }
-    })
-}
-
-/// An image with no two neighbouring pixels alike.
-fn busy(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        Rgb([
-            (x * 37 + y * 11) as u8,
-            (x * 5 + y * 71) as u8,
-            (x * y * 13 + 7) as u8,
-        ])
     })
 }
 

@@ -3,22 +3,15 @@
 
 mod common;
 
+#[path = "common/pictures.rs"]
+mod pictures;
+
 use classifier::crops::PixelBox;
 use classifier::explain::{COVER, GRID};
 use classifier::preprocess::{judgeable, to_tensor};
 use classifier::{Classifier, ModelMeta};
-use image::{DynamicImage, Rgb, RgbImage};
-
-/// An image with no two neighbouring pixels alike.
-fn busy(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        Rgb([
-            (x * 37 + y * 11) as u8,
-            (x * 5 + y * 71) as u8,
-            (x * y * 13 + 7) as u8,
-        ])
-    })
-}
+use image::{DynamicImage, RgbImage};
+use pictures::busy;
 
 fn close(a: f32, b: f32) -> bool {
     (a - b).abs() < 1e-5
