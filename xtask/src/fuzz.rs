@@ -39,6 +39,9 @@ struct Report {
     coverage: Option<String>,
     /// The file a crashing input was written to.
     crash: Option<String>,
+    /// Inputs libFuzzer kept because they ran slowly (`slow-unit-*`): worth a look, not
+    /// failures.
+    slow: Vec<String>,
 }
 
 impl Report {
@@ -53,7 +56,16 @@ impl Report {
         } else if let Some(rate) = stat("stat::average_exec_per_sec:") {
             self.execs_per_sec = Some(rate);
         } else if let Some(path) = line.split("Test unit written to ").nth(1) {
-            self.crash = Some(path.trim().to_string());
+            let path = path.trim().to_string();
+            if path
+                .rsplit('/')
+                .next()
+                .is_some_and(|name| name.starts_with("slow-unit-"))
+            {
+                self.slow.push(path);
+            } else {
+                self.crash = Some(path);
+            }
         } else if line.starts_with('#')
             && let Some(at) = line.find("cov: ")
         {
@@ -115,7 +127,14 @@ pub fn run_fuzz(options: &FuzzOptions) -> Result<()> {
     let coverage = report
         .coverage
         .map_or_else(String::new, |c| format!(", {c}"));
-    let summary = format!("{execs} inputs run{rate}{coverage}");
+    let slow = match report.slow.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} slow input(s) kept, not failures: {}",
+            report.slow.join(", ")
+        ),
+    };
+    let summary = format!("{execs} inputs run{rate}{coverage}{slow}");
     match (report.crash, status.success()) {
         (Some(crash), _) => bail!(
             "found a crash after {summary}: the input is {crash}; \
@@ -178,6 +197,7 @@ mod tests {
             "#2\tINITED cov: 10 ft: 11 corp: 1/1b exec/s: 0 rss: 30Mb",
             "#4096\tpulse  cov: 900 ft: 3000 corp: 120/9Kb lim: 43 exec/s: 2048 rss: 90Mb",
             "==1== ERROR: libFuzzer: deadly signal",
+            "artifact_prefix='/x/'; Test unit written to /x/slow-unit-def",
             "artifact_prefix='/x/'; Test unit written to /x/crash-abc",
             "stat::number_of_executed_units: 5000",
             "stat::average_exec_per_sec:     1666",
@@ -191,6 +211,7 @@ mod tests {
                 execs_per_sec: Some(1666),
                 coverage: Some("cov: 900 ft: 3000".into()),
                 crash: Some("/x/crash-abc".into()),
+                slow: vec!["/x/slow-unit-def".into()],
             }
         );
     }
