@@ -129,6 +129,35 @@ export async function perImage(browser, url, modelDir, image, { warmup, runs, me
 }
 
 /**
+ * The shipped app (no service worker) given every file in `paths` at once — the
+ * hostile-file table and ordinary pictures: page + worker memory after load and once
+ * every card is done or refused, and how many got a verdict.
+ */
+export async function mixedMemory(browser, url, paths) {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForFunction(() => {
+    const state = document.querySelector('#model-status')?.dataset.state;
+    if (state === 'failed') throw new Error(document.querySelector('#model-status').innerText);
+    return state === 'ready';
+  }, null, { timeout: TIMEOUT_MS, polling: 200 });
+  const result = { images: paths.length, memory_after_load: await measureMemory(page) };
+  await page.setInputFiles('#file-input', paths, { timeout: TIMEOUT_MS });
+  const states = await page.waitForFunction((count) => {
+    const cards = [...document.querySelectorAll('article.card')];
+    if (cards.length < count) return null;
+    const states = cards.map((c) => c.dataset.state);
+    return states.every((s) => s === 'done' || s === 'error') && states;
+  }, paths.length, { timeout: TIMEOUT_MS, polling: 200 }).then((handle) => handle.jsonValue());
+  result.verdicts = states.filter((s) => s === 'done').length;
+  result.refusals = states.length - result.verdicts;
+  result.memory_after_images = await measureMemory(page);
+  await context.close();
+  return result;
+}
+
+/**
  * Memory of the open page: performance.measureUserAgentSpecificMemory() (page and
  * dedicated-worker bytes; the page is cross-origin isolated) and the resident and
  * proportional set sizes of the browser's renderer processes (page + worker + Blink).

@@ -5,22 +5,23 @@
 //      the shipped size) page + worker memory after load and after the images;
 //   2. onnxruntime-web at each thread count, size and batch: the model run alone;
 //   3. the shipped app: cold page open → first answer, and cached (service worker) →
-//      first answer.
+//      first answer;
+//   4. the shipped app given the files of --mixed at once: memory after load and after.
 // Writes everything, raw, as JSON to --out; xtask computes the statistics.
 //
 //   node bench/run.mjs --chromium /usr/bin/chromium --dist dist --models target/bench/models \
 //     --inputs target/bench/inputs --image assets/icons/icon-512.png --sizes 64,96,128 \
 //     --shipped-size 96 --batches 1 --ort-threads 1,2 --warmup 3 --runs 20 --loads 20 \
-//     --out target/bench/browser.json
+//     --mixed target/bench/mixed --out target/bench/browser.json
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { chromium } from 'playwright-core';
 
-import { firstAnswers, perImage } from './app.mjs';
+import { firstAnswers, mixedMemory, perImage } from './app.mjs';
 import { serve } from './server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -52,6 +53,7 @@ const { values: options } = parseArgs({
     warmup: { type: 'string' },
     runs: { type: 'string' },
     loads: { type: 'string' },
+    mixed: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -117,6 +119,10 @@ try {
   }
 
   results.first_answer = await firstAnswers(browser, server.url, image, Number(options.loads));
+
+  const mixed = (await readdir(options.mixed)).sort().map((name) => join(options.mixed, name));
+  results.mixed = await mixedMemory(browser, server.url, mixed);
+  console.error(`bench: ${mixed.length} mixed files: ${results.mixed.verdicts} verdicts`);
 } finally {
   await browser.close();
   await server.close();

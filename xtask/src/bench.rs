@@ -8,7 +8,8 @@
 //! 3. natively: tract (`crates/classifier/examples/bench_tract.rs`, which also writes the
 //!    input tensors to `target/bench/inputs/`) and onnxruntime (`bench/ort_native.py`);
 //! 4. in one headless Chromium (`bench/run.mjs`, after `npm ci` in `bench/`): the app's
-//!    worker, onnxruntime-web, first answers cold and cached, memory;
+//!    worker, onnxruntime-web, first answers cold and cached, memory after load, after
+//!    the timed images and after [`MIXED_FILES`] mixed files (`target/bench/mixed/`);
 //! 5. transfer sizes of `dist/`, then the report ([`report`]).
 
 mod report;
@@ -33,6 +34,9 @@ const REQUIREMENTS: &str = "bench/requirements.txt";
 const IMAGE: &str = "assets/icons/icon-512.png";
 /// Where the bench writes what it prepares, relative to the workspace root.
 const WORK: &str = "target/bench";
+/// How many files the memory stage gives the app at once: the hostile-file table (its
+/// 64-megapixel PNG and 50 MB files included), then copies of [`IMAGE`] up to this count.
+const MIXED_FILES: usize = 50;
 
 /// Options of `cargo xtask bench`.
 #[derive(Args)]
@@ -120,6 +124,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<()> {
             .args(["--warmup", &options.warmup.to_string()])
             .args(["--runs", &options.runs.to_string()]),
     )?;
+    let mixed = work.join("mixed");
+    write_mixed(&mixed, &root.join(IMAGE))?;
     let browser_out = work.join("browser.json");
     run(Command::new("node")
         .arg(root.join("bench/run.mjs"))
@@ -139,6 +145,8 @@ pub fn run_bench(options: &BenchOptions) -> Result<()> {
         .args(["--warmup", &options.warmup.to_string()])
         .args(["--runs", &options.runs.to_string()])
         .args(["--loads", &options.loads.to_string()])
+        .arg("--mixed")
+        .arg(&mixed)
         .arg("--out")
         .arg(&browser_out))
     .context("the browser benchmark (bench/run.mjs)")?;
@@ -169,6 +177,20 @@ pub fn run_bench(options: &BenchOptions) -> Result<()> {
         "browser": browser,
     });
     report::write(&root.join("bench"), &results)
+}
+
+/// Writes the memory stage's [`MIXED_FILES`] files into `dir` (emptied first).
+fn write_mixed(dir: &Path, image: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("emptying {}", dir.display()))?;
+    }
+    let hostile = hostile_fixtures::write_all(dir)
+        .with_context(|| format!("writing the hostile-file table into {}", dir.display()))?;
+    for copy in hostile.len()..MIXED_FILES {
+        let path = dir.join(format!("picture-{copy:02}.png"));
+        std::fs::copy(image, &path).with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn plan(meta: &Value, options: &BenchOptions) -> Result<Plan> {
