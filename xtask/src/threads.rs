@@ -20,6 +20,8 @@ use crate::tools::{self, run, workspace_root};
 pub const LOADER: &str = "worker_threads_loader.js";
 /// The name wasm-bindgen gives the worker's JS and wasm files.
 const OUT_NAME: &str = "worker_threads";
+/// The threaded worker's wasm file in the build (`OUT_NAME` + `_bg.wasm`).
+pub const WASM: &str = "worker_threads_bg.wasm";
 /// Where cargo builds the threaded worker, under the workspace root.
 const TARGET_DIR: &str = "target/threads";
 /// The flags of every crate, std included: the workspace's SIMD, wasm threads, and room
