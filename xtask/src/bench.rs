@@ -250,7 +250,7 @@ fn native_tract(
     Ok(results)
 }
 
-/// Raw and gzip -9 bytes of the page's wasm, the worker's wasm and the model in `dist`.
+/// Raw and gzip -9 bytes of the page's wasm, the two workers' wasm and the model in `dist`.
 fn transfer_sizes(dist: &Path, meta: &Value) -> Result<Value> {
     let page_wasm = std::fs::read_dir(dist)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -265,6 +265,7 @@ fn transfer_sizes(dist: &Path, meta: &Value) -> Result<Value> {
     let files = [
         ("page wasm", page_wasm),
         ("worker wasm", dist.join("worker_bg.wasm")),
+        ("threaded worker wasm", dist.join("worker_threads_bg.wasm")),
         ("model", dist.join("model").join(model_file)),
     ];
     let mut sizes = Vec::new();

@@ -177,7 +177,8 @@ fn per_image_browser(md: &mut String, results: &Value) {
     let crops = numbers(&settings["batches"]).into_iter().max().unwrap_or(1);
     let _ = writeln!(
         md,
-        "## Per image in the browser\n\nThe app's worker ({app_threads} thread): `.infer-ms[data-ms]` of each card, the whole classify (decode, resize, crops, model run), and `[data-run-ms]`, the model run alone (the crop batch through tract); it always runs the model's crop batch ({crops}). onnxruntime-web (wasm backend, in its own Web Worker like the app's model): `session.run` alone, including the hand-over of input and output to that worker.\n"
+        "## Per image in the browser\n\nThe app's worker ({app_threads} thread{}): `.infer-ms[data-ms]` of each card, the whole classify (decode, resize, crops, model run), and `[data-run-ms]`, the model run alone (the crop batch through tract); it always runs the model's crop batch ({crops}). onnxruntime-web (wasm backend, in its own Web Worker like the app's model): `session.run` alone, including the hand-over of input and output to that worker.\n",
+        if app_threads == 1 { "" } else { "s" }
     );
     let mut header = String::from("| size | batch | app: whole classify | app: model run alone |");
     let mut rule = String::from("| --- | --- | --- | --- |");
@@ -191,7 +192,8 @@ fn per_image_browser(md: &mut String, results: &Value) {
     }
     let _ = write!(
         header,
-        " model run alone ÷ ort-web {app_threads} thread | ort-web 1 ÷ {} threads |",
+        " model run alone ÷ ort-web {app_threads} thread{} | ort-web 1 ÷ {} threads |",
+        if app_threads == 1 { "" } else { "s" },
         threads.last().unwrap_or(&1)
     );
     rule.push_str(" --- | --- |");
