@@ -177,23 +177,19 @@ fn per_image_browser(md: &mut String, results: &Value) {
     let crops = numbers(&settings["batches"]).into_iter().max().unwrap_or(1);
     let _ = writeln!(
         md,
-        "## Per image in the browser\n\nThe app's worker ({app_threads} thread{}): `.infer-ms[data-ms]` of each card, the whole classify (decode, resize, crops, model run), and `[data-run-ms]`, the model run alone (the crop batch through tract); it always runs the model's crop batch ({crops}). onnxruntime-web (wasm backend, in its own Web Worker like the app's model): `session.run` alone, including the hand-over of input and output to that worker.\n",
-        if app_threads == 1 { "" } else { "s" }
+        "## Per image in the browser\n\nThe app's worker ({}): `.infer-ms[data-ms]` of each card, the whole classify (decode, resize, crops, model run), and `[data-run-ms]`, the model run alone (the crop batch through tract); it always runs the model's crop batch ({crops}). onnxruntime-web (wasm backend, in its own Web Worker like the app's model): `session.run` alone, including the hand-over of input and output to that worker.\n",
+        thread_count(app_threads)
     );
     let mut header = String::from("| size | batch | app: whole classify | app: model run alone |");
     let mut rule = String::from("| --- | --- | --- | --- |");
     for t in &threads {
-        let _ = write!(
-            header,
-            " ort-web {t} thread{} |",
-            if *t == 1 { "" } else { "s" }
-        );
+        let _ = write!(header, " ort-web {} |", thread_count(*t));
         rule.push_str(" --- |");
     }
     let _ = write!(
         header,
-        " model run alone ÷ ort-web {app_threads} thread{} | ort-web 1 ÷ {} threads |",
-        if app_threads == 1 { "" } else { "s" },
+        " model run alone ÷ ort-web {} | ort-web 1 ÷ {} threads |",
+        thread_count(app_threads),
         threads.last().unwrap_or(&1)
     );
     rule.push_str(" --- | --- |");
@@ -234,6 +230,14 @@ fn per_image_browser(md: &mut String, results: &Value) {
         md,
         "\nThe issue's target is the model-run ratio (≤ 1.0×); the whole classify adds decode, resize and the hand-over to the page.\n"
     );
+}
+
+/// "1 thread" or "N threads".
+fn thread_count(threads: u64) -> String {
+    match threads {
+        1 => "1 thread".into(),
+        n => format!("{n} threads"),
+    }
 }
 
 fn per_image_native(md: &mut String, results: &Value) {
