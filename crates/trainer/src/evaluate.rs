@@ -341,5 +341,11 @@ pub fn print_summary(report: &Report, export: Option<&ExportCheck>) {
             100.0 * check.written_bytes as f64 / check.f32_bytes as f64,
             check.written_max_diff
         );
+        if !check.f16_layers.is_empty() {
+            println!(
+                "  stored as f16 (their int8 form moved a check picture too far): {}",
+                check.f16_layers.join(", ")
+            );
+        }
     }
 }

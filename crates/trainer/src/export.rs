@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use classifier::Classifier;
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 
@@ -13,8 +13,9 @@ use crate::dataset::{Dataset, Sample};
 use crate::features::{Pooling, block4_pool, preprocessed_base};
 use crate::head::{HIDDEN, TrainedHead};
 use crate::manifest::Kind;
+use crate::mixed_precision::{self, Agreement, Deviation};
 use crate::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
-use crate::quantize::{self, InputMeans, WeightFormat};
+use crate::quantize::{InputMeans, WeightFormat};
 
 /// File name of the exported model inside the output directory.
 pub const MODEL_FILE: &str = "special_week.onnx";
@@ -133,17 +134,19 @@ pub struct MetaInputs {
 }
 
 /// How far the written file's probabilities are from the in-memory pipeline's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ExportCheck {
     /// The largest difference of the f32 graph (at most [`PARITY_TOLERANCE`]).
     pub f32_max_diff: f32,
-    /// The largest difference of the written file (the f32 graph's, or the int8 form's,
-    /// at most [`QUANTIZED_TOLERANCE`]).
+    /// The largest difference of the written file (the f32 graph's, or the compressed
+    /// form's, at most [`QUANTIZED_TOLERANCE`]).
     pub written_max_diff: f32,
     /// Size of the written ONNX file in bytes.
     pub written_bytes: usize,
     /// Size the f32 file would have had.
     pub f32_bytes: usize,
+    /// Weights stored as f16 because their int8 form moved a check picture too far.
+    pub f16_layers: Vec<String>,
 }
 
 /// The largest probability difference tolerated between the int8 file and the f32 model.
@@ -177,9 +180,10 @@ pub fn quantization_inputs(dataset: &Dataset, spec: &InputSpec) -> Vec<Vec<f32>>
 }
 
 /// Checks the f32 graph `onnx` against the in-memory pipeline within
-/// [`PARITY_TOLERANCE`], stores its weights as `weights` says (int8 must stay within
-/// [`QUANTIZED_TOLERANCE`] and give the same answers), and only then writes
-/// `special_week.onnx` and `model.json` into `out_dir`.
+/// [`PARITY_TOLERANCE`], stores its weights as `weights` says (int8 where that keeps every
+/// check picture within [`QUANTIZED_TOLERANCE`] and its answer, f16 elsewhere: see
+/// [`mixed_precision`]), and only then writes `special_week.onnx` and `model.json` into
+/// `out_dir`.
 pub fn write_and_verify(
     out_dir: &Path,
     onnx: &[u8],
@@ -187,43 +191,34 @@ pub fn write_and_verify(
     weights: WeightFormat,
     inputs: &ExportInputs,
 ) -> Result<ExportCheck> {
-    let (check_inputs, expected) = (inputs.check, inputs.expected);
     let f32_meta = model_meta(onnx, meta);
     f32_meta.validate()?;
-    let (f32_max_diff, _) = compare_with(onnx, f32_meta.clone(), check_inputs, expected)?;
+    let f32_model =
+        Classifier::load(onnx, f32_meta.clone()).context("the exported model does not load")?;
+    let agreement = InMemory {
+        inputs: inputs.check,
+        expected: inputs.expected,
+        positive: f32_meta.special_week_index,
+        threshold: f32_meta.threshold,
+    };
+    let f32_max_diff = (0..inputs.check.len())
+        .map(|i| agreement.deviation(&f32_model, i).map(|d| d.diff))
+        .try_fold(0.0_f32, |worst, d| d.map(|d| worst.max(d)))?;
     ensure!(
         f32_max_diff <= PARITY_TOLERANCE,
         "the exported ONNX differs from the in-memory model by {f32_max_diff:e} (> {PARITY_TOLERANCE:e})"
     );
-    let written = match weights {
-        WeightFormat::F32 => onnx.to_vec(),
+    let (written, meta, written_max_diff, f16_layers) = match weights {
+        WeightFormat::F32 => (onnx.to_vec(), f32_meta, f32_max_diff, Vec::new()),
         WeightFormat::Int8 => {
             let shape = f32_meta.input.shape(1);
             let means = InputMeans::measure(onnx, inputs.quantization, &shape)?;
-            quantize::to_int8(onnx, Some(&means))?.0
+            let choice =
+                mixed_precision::choose(onnx, &f32_meta, &means, &agreement, QUANTIZED_TOLERANCE)?;
+            let worst = choice.deviations.iter().map(|d| d.diff).fold(0.0, f32::max);
+            (choice.onnx, choice.meta, worst, choice.f16_layers)
         }
     };
-    let meta = ModelMeta {
-        model_sha256: classifier::model::sha256_hex(&written),
-        ..f32_meta
-    };
-    let (written_max_diff, flipped) = compare_with(&written, meta.clone(), check_inputs, expected)?;
-    let tolerance = match weights {
-        WeightFormat::F32 => PARITY_TOLERANCE,
-        WeightFormat::Int8 => QUANTIZED_TOLERANCE,
-    };
-    ensure!(
-        written_max_diff <= tolerance,
-        "the {weights:?} model differs from the in-memory model by {written_max_diff:e} (> {tolerance:e})"
-    );
-    if let Some((want, got)) = flipped.first() {
-        bail!(
-            "the {weights:?} model answers {} check image(s) differently from the in-memory model \
-             (e.g. P(Special Week) {want:.6} → {got:.6} at threshold {:.6})",
-            flipped.len(),
-            meta.threshold
-        );
-    }
     fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let model_path = out_dir.join(MODEL_FILE);
     fs::write(&model_path, &written)
@@ -239,9 +234,9 @@ pub fn write_and_verify(
         written_max_diff,
         written_bytes: written.len(),
         f32_bytes: onnx.len(),
+        f16_layers,
     })
 }
-
 fn model_meta(onnx: &[u8], meta: MetaInputs) -> ModelMeta {
     ModelMeta {
         format_version: classifier::meta::FORMAT_VERSION,
@@ -266,35 +261,36 @@ fn model_meta(onnx: &[u8], meta: MetaInputs) -> ModelMeta {
     }
 }
 
-/// The largest difference between the model's probabilities for `inputs` and `expected`,
-/// and the answers (at the model's threshold) that differ although the expected P(Special
-/// Week) is more than [`QUANTIZED_TOLERANCE`] from it, as (expected, got) P(Special Week).
-/// (`special-week quantize` holds every picture of a dataset to the same answer.)
-fn compare_with(
-    onnx: &[u8],
-    meta: ModelMeta,
-    inputs: &[Vec<f32>],
-    expected: &[[f32; 2]],
-) -> Result<(f32, Vec<(f32, f32)>)> {
-    let classifier = Classifier::load(onnx, meta).context("the exported model does not load")?;
-    let (threshold, positive) = {
-        let meta = classifier.meta();
-        (meta.threshold, meta.special_week_index)
-    };
-    let mut worst = 0.0_f32;
-    let mut flipped = Vec::new();
-    for (input, want) in inputs.iter().zip(expected) {
-        let prediction = classifier.classify_tensor(input.clone())?;
-        let clear_of_threshold = (want[positive] - threshold).abs() > QUANTIZED_TOLERANCE;
-        if clear_of_threshold && prediction.is_special_week != (want[positive] >= threshold) {
-            flipped.push((want[positive], prediction.p_special_week));
-        }
-        let got = prediction.probabilities;
-        worst = got
-            .iter()
-            .zip(want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(worst, f32::max);
+/// Preprocessed check pictures and the in-memory pipeline's probabilities for them. An
+/// answer counts as changed only where the expected P(Special Week) is more than
+/// [`QUANTIZED_TOLERANCE`] from the threshold (`special-week quantize` holds every picture
+/// of a dataset to the same answer).
+struct InMemory<'a> {
+    inputs: &'a [Vec<f32>],
+    expected: &'a [[f32; 2]],
+    positive: usize,
+    threshold: f32,
+}
+
+impl Agreement for InMemory<'_> {
+    fn pictures(&self) -> usize {
+        self.inputs.len()
     }
-    Ok((worst, flipped))
+
+    fn deviation(&self, candidate: &Classifier, index: usize) -> Result<Deviation> {
+        let prediction = candidate.classify_tensor(self.inputs[index].clone())?;
+        let want = self.expected[index];
+        let clear_of_threshold = (want[self.positive] - self.threshold).abs() > QUANTIZED_TOLERANCE;
+        Ok(Deviation {
+            diff: prediction
+                .probabilities
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max),
+            flipped: clear_of_threshold
+                && prediction.is_special_week != (want[self.positive] >= self.threshold),
+            p: prediction.p_special_week,
+        })
+    }
 }

@@ -17,6 +17,7 @@ pub mod finetune;
 pub mod head;
 pub mod manifest;
 pub mod metrics;
+pub mod mixed_precision;
 pub mod model_compare;
 pub mod onnx_graph;
 pub mod plots;

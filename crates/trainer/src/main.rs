@@ -50,8 +50,9 @@ enum Command {
     /// Add stills of videos (taken with ffmpeg) or image files to a dataset's class folder,
     /// near-duplicates dropped, with rows in its manifest.csv.
     Collect(collect::CollectOptions),
-    /// Store a model's Conv and Gemm weights as int8 (a file about 4× smaller), calibrated
-    /// on a dataset, after checking on it that every answer stays the same.
+    /// Store a model's Conv and Gemm weights as int8 (a file about 4× smaller), or as f16
+    /// for the layers whose int8 form would move an answer, calibrated on a dataset, after
+    /// checking on it that every answer stays the same.
     Quantize {
         /// The f32 model directory.
         model: PathBuf,
@@ -222,16 +223,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let outcome = quantize_model::run(&model, &out, &dataset, max_diff)?;
             println!(
-                "{} weight tensors as int8: {:.1} MB → {:.1} MB ({:.0} %), written to {}",
+                "{} weight tensors as int8, {} as f16{}: {:.1} MB → {:.1} MB ({:.0} %), written to {}",
                 outcome.tensors,
+                outcome.f16_layers.len(),
+                match outcome.f16_layers.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", outcome.f16_layers.join(", ")),
+                },
                 outcome.f32_bytes as f64 / 1e6,
-                outcome.int8_bytes as f64 / 1e6,
-                100.0 * outcome.int8_bytes as f64 / outcome.f32_bytes as f64,
+                outcome.written_bytes as f64 / 1e6,
+                100.0 * outcome.written_bytes as f64 / outcome.f32_bytes as f64,
                 out.display()
             );
             let c = outcome.comparison;
             println!(
-                "checked on {} pictures: same answers; |Δp| max {:.5}, mean {:.6}; ROC AUC {:.5} (f32) → {:.5} (int8)",
+                "checked on {} pictures: same answers; |Δp| max {:.5}, mean {:.6}; ROC AUC {:.5} (f32) → {:.5} (compressed)",
                 c.images, c.max_abs_diff, c.mean_abs_diff, c.reference_auc, c.candidate_auc
             );
             for (path, reason) in &c.refused {

@@ -1,16 +1,19 @@
 //! Two models of one architecture on every picture of a dataset: how far apart their
 //! probabilities are, which answers differ, and each one's ROC AUC. Used to check that a
-//! smaller (int8) export answers like the f32 model it came from.
+//! smaller (int8 / f16) export answers like the f32 model it came from. The reference's
+//! answers are computed once, so several candidates can be held to them.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use classifier::Classifier;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dataset::Dataset;
 use crate::metrics::roc_auc;
+use crate::mixed_precision::{Agreement, Deviation};
 
 /// The two models' agreement on one dataset.
 #[derive(Debug, Clone, Serialize)]
@@ -31,53 +34,109 @@ pub struct Comparison {
     pub candidate_auc: f64,
 }
 
-/// Classifies every picture of `dataset` (whose Special Week class is `positive`) with
-/// both models, crops and all, as the CLI and the page do. Pictures both refuse alike are
-/// listed, not compared.
-pub fn compare(
-    reference: &Classifier,
-    candidate: &Classifier,
-    dataset: &Dataset,
-    positive: usize,
-) -> Result<Comparison> {
-    let (mut scores, mut truth) = ([Vec::new(), Vec::new()], Vec::new());
-    let mut different_answers = Vec::new();
-    let mut refused = Vec::new();
-    for sample in &dataset.samples {
-        let bytes = fs::read(&sample.path)
-            .with_context(|| format!("cannot read {}", sample.path.display()))?;
-        let (a, b) = match [reference, candidate].map(|model| model.classify(&bytes)) {
-            [Ok(a), Ok(b)] => (a, b),
-            [Err(a), Err(b)] if a.to_string() == b.to_string() => {
-                refused.push((sample.path.clone(), a.to_string()));
-                continue;
-            }
-            [a, b] => bail!(
-                "{}: the models disagree on whether it can be judged ({:?} vs {:?})",
-                sample.path.display(),
-                a.err().map(|e| e.to_string()),
-                b.err().map(|e| e.to_string())
-            ),
-        };
-        if a.is_special_week != b.is_special_week {
-            different_answers.push(sample.path.clone());
-        }
-        scores[0].push(a.p_special_week);
-        scores[1].push(b.p_special_week);
-        truth.push(sample.class == positive);
+/// One picture as the reference model answered it.
+#[derive(Debug, Clone)]
+struct Answer {
+    path: PathBuf,
+    is_positive: bool,
+    /// P(Special Week) and the answer, or why the model refused to judge it.
+    verdict: Result<(f32, bool), String>,
+}
+
+/// The reference model's answers on every picture of a dataset, classified as the CLI and
+/// the page do (crops and all).
+pub struct Reference {
+    answers: Vec<Answer>,
+}
+
+impl Reference {
+    /// Classifies every picture of `dataset` (whose Special Week class is `positive`) with
+    /// `reference`, on every core.
+    pub fn measure(reference: &Classifier, dataset: &Dataset, positive: usize) -> Result<Self> {
+        let answers = dataset
+            .samples
+            .par_iter()
+            .map(|sample| {
+                Ok(Answer {
+                    path: sample.path.clone(),
+                    is_positive: sample.class == positive,
+                    verdict: judge(reference, &sample.path)?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { answers })
     }
-    let diffs: Vec<f32> = scores[0]
-        .iter()
-        .zip(&scores[1])
-        .map(|(a, b)| (a - b).abs())
-        .collect();
-    Ok(Comparison {
-        images: diffs.len(),
-        refused,
-        max_abs_diff: diffs.iter().copied().fold(0.0, f32::max),
-        mean_abs_diff: diffs.iter().sum::<f32>() / diffs.len().max(1) as f32,
-        different_answers,
-        reference_auc: roc_auc(&scores[0], &truth),
-        candidate_auc: roc_auc(&scores[1], &truth),
-    })
+
+    /// The comparison of a candidate whose deviations (from [`Agreement::deviation`], one
+    /// per picture, in order) are `deviations`.
+    pub fn comparison(&self, deviations: &[Deviation]) -> Comparison {
+        let mut scores = [Vec::new(), Vec::new()];
+        let (mut truth, mut refused, mut different_answers) = (Vec::new(), Vec::new(), Vec::new());
+        for (answer, deviation) in self.answers.iter().zip(deviations) {
+            match &answer.verdict {
+                Ok((reference_p, _)) => {
+                    scores[0].push(*reference_p);
+                    scores[1].push(deviation.p);
+                    truth.push(answer.is_positive);
+                }
+                Err(reason) => refused.push((answer.path.clone(), reason.clone())),
+            }
+            if deviation.flipped {
+                different_answers.push(answer.path.clone());
+            }
+        }
+        let judged: Vec<f32> = self
+            .answers
+            .iter()
+            .zip(deviations)
+            .filter(|(a, _)| a.verdict.is_ok())
+            .map(|(_, d)| d.diff)
+            .collect();
+        Comparison {
+            images: judged.len(),
+            refused,
+            max_abs_diff: judged.iter().copied().fold(0.0, f32::max),
+            mean_abs_diff: judged.iter().sum::<f32>() / judged.len().max(1) as f32,
+            different_answers,
+            reference_auc: roc_auc(&scores[0], &truth),
+            candidate_auc: roc_auc(&scores[1], &truth),
+        }
+    }
+}
+
+impl Agreement for Reference {
+    fn pictures(&self) -> usize {
+        self.answers.len()
+    }
+
+    fn deviation(&self, candidate: &Classifier, index: usize) -> Result<Deviation> {
+        let answer = &self.answers[index];
+        match (&answer.verdict, judge(candidate, &answer.path)?) {
+            (Ok((p, yes)), Ok((q, candidate_yes))) => Ok(Deviation {
+                diff: (p - q).abs(),
+                flipped: *yes != candidate_yes,
+                p: q,
+            }),
+            (Err(a), Err(b)) if *a == b => Ok(Deviation {
+                diff: 0.0,
+                flipped: false,
+                p: 0.0,
+            }),
+            (a, b) => bail!(
+                "{}: the models disagree on whether it can be judged ({:?} vs {:?})",
+                answer.path.display(),
+                a.as_ref().err(),
+                b.err()
+            ),
+        }
+    }
+}
+
+/// `model`'s P(Special Week) and answer for the picture at `path`, or why it refuses it.
+fn judge(model: &Classifier, path: &Path) -> Result<Result<(f32, bool), String>> {
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(model
+        .classify(&bytes)
+        .map(|p| (p.p_special_week, p.is_special_week))
+        .map_err(|e| e.to_string()))
 }

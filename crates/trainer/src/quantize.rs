@@ -277,6 +277,16 @@ pub fn compress(
     Ok((onnx_graph::encode(&model), summary))
 }
 
+/// The weight initialisers [`compress`] can store as int8 or f16, in graph order.
+pub fn layer_weights(onnx: &[u8]) -> Result<Vec<String>> {
+    let model = onnx_graph::decode(onnx)?;
+    let graph = model.graph.as_ref().context("the ONNX file has no graph")?;
+    Ok(layers(graph)
+        .into_iter()
+        .map(|layer| layer.weight)
+        .collect())
+}
+
 /// Stores every `Conv` and `Gemm` weight as int8 (see [`compress`]).
 pub fn to_int8(onnx: &[u8], means: Option<&InputMeans>) -> Result<(Vec<u8>, QuantizeSummary)> {
     compress(onnx, means, &|_| Storage::Int8)

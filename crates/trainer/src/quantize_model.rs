@@ -1,17 +1,18 @@
 //! `special-week quantize`: an existing f32 model directory (trained here, or exported from
-//! Keras) in, its int8 form out: calibrated on a dataset's pictures, and checked against
-//! the f32 model on every picture of it before anything is written.
+//! Keras) in, its compressed form out: int8 where that keeps every answer, f16 where it
+//! would not, calibrated on a dataset's pictures and checked against the f32 model on every
+//! picture of it before anything is written.
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use classifier::{Classifier, ModelMeta};
 use regex::Regex;
 
-use crate::dataset::{self, Dataset};
-use crate::model_compare::{self, Comparison};
-use crate::quantize::{self, InputMeans};
+use crate::dataset;
+use crate::mixed_precision;
+use crate::model_compare::{Comparison, Reference};
+use crate::quantize::InputMeans;
 use crate::{DEFAULT_GROUP_REGEX, classify, export};
 
 /// What `special-week quantize` did.
@@ -19,19 +20,21 @@ use crate::{DEFAULT_GROUP_REGEX, classify, export};
 pub struct Outcome {
     /// Size of the f32 ONNX file in bytes.
     pub f32_bytes: usize,
-    /// Size of the int8 ONNX file in bytes.
-    pub int8_bytes: usize,
+    /// Size of the compressed ONNX file in bytes.
+    pub written_bytes: usize,
     /// Weight tensors stored as int8.
     pub tensors: usize,
+    /// Weight tensors stored as f16 (their int8 form moved some picture too far).
+    pub f16_layers: Vec<String>,
     /// The comparison on the dataset.
     pub comparison: Comparison,
 }
 
 /// Reads the model in `model_dir`, stores its weights as int8 (calibrated on pictures of
-/// `dataset`), and refuses unless every picture of `dataset` gets the same answer and
-/// P(Special Week) moves by at most `max_diff` (the bar is
-/// [`export::QUANTIZED_TOLERANCE`]). Then writes the ONNX
-/// file and `model.json` (with the new checksum) into `out_dir`.
+/// `dataset`) except those layers whose int8 form would move a picture's P(Special Week) by
+/// more than `max_diff` or change its answer, which are stored as f16 (the bar is
+/// [`export::QUANTIZED_TOLERANCE`]); every picture of `dataset` is checked. Then writes the
+/// ONNX file and `model.json` (with the new checksum) into `out_dir`.
 pub fn run(
     model_dir: &Path,
     out_dir: &Path,
@@ -45,61 +48,40 @@ pub fn run(
         fs::read(&f32_path).with_context(|| format!("cannot read {}", f32_path.display()))?;
     let regex = Regex::new(DEFAULT_GROUP_REGEX).expect("the default group regex is valid");
     let dataset = dataset::load(dataset_root, &regex)?;
-    let pictures = export::quantization_inputs(&dataset, &meta.input);
-    let means = InputMeans::measure(&f32_onnx, &pictures, &meta.input.shape(1))?;
-    let (int8_onnx, summary) = quantize::to_int8(&f32_onnx, Some(&means))
-        .with_context(|| format!("cannot quantise {}", f32_path.display()))?;
-    ensure!(
-        summary.tensors > 0,
-        "{} has no Conv or Gemm weights to quantise",
-        f32_path.display()
-    );
-    let int8_meta = ModelMeta {
-        model_sha256: classifier::model::sha256_hex(&int8_onnx),
-        ..meta
-    };
-    let candidate =
-        Classifier::load(&int8_onnx, int8_meta.clone()).context("the int8 model does not load")?;
-    let comparison = check_on_dataset(&reference, &candidate, &dataset, dataset_root, max_diff)?;
-    fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let out_path = out_dir.join(&int8_meta.model_file);
-    fs::write(&out_path, &int8_onnx)
-        .with_context(|| format!("cannot write {}", out_path.display()))?;
-    fs::write(out_dir.join(export::META_FILE), int8_meta.to_json() + "\n")?;
-    Ok(Outcome {
-        f32_bytes: f32_onnx.len(),
-        int8_bytes: int8_onnx.len(),
-        tensors: summary.tensors,
-        comparison,
-    })
-}
-
-fn check_on_dataset(
-    reference: &Classifier,
-    candidate: &Classifier,
-    dataset: &Dataset,
-    root: &Path,
-    max_diff: f32,
-) -> Result<Comparison> {
-    let positive_name = &reference.meta().labels[reference.meta().special_week_index].en;
+    let positive_name = &meta.labels[meta.special_week_index].en;
     let positive = dataset
         .classes
         .iter()
         .position(|c| c == positive_name)
-        .with_context(|| format!("{} has no class folder {positive_name:?}", root.display()))?;
-    let comparison = model_compare::compare(reference, candidate, dataset, positive)?;
+        .with_context(|| {
+            format!(
+                "{} has no class folder {positive_name:?}",
+                dataset_root.display()
+            )
+        })?;
+    let pictures = export::quantization_inputs(&dataset, &meta.input);
+    let means = InputMeans::measure(&f32_onnx, &pictures, &meta.input.shape(1))?;
+    let answers = Reference::measure(&reference, &dataset, positive)?;
+    let choice = mixed_precision::choose(&f32_onnx, &meta, &means, &answers, max_diff)
+        .with_context(|| format!("cannot compress {}; nothing written", f32_path.display()))?;
     ensure!(
-        comparison.max_abs_diff <= max_diff,
-        "int8 moves P(Special Week) by up to {:.4} (> {}) on {}; nothing written",
-        comparison.max_abs_diff,
-        max_diff,
-        root.display()
+        choice.summary.tensors > 0 || choice.summary.f16_tensors > 0,
+        "{} has no Conv or Gemm weights to compress",
+        f32_path.display()
     );
-    ensure!(
-        comparison.different_answers.is_empty(),
-        "int8 answers {} picture(s) differently, e.g. {}; nothing written",
-        comparison.different_answers.len(),
-        comparison.different_answers[0].display()
-    );
-    Ok(comparison)
+    fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let out_path = out_dir.join(&choice.meta.model_file);
+    fs::write(&out_path, &choice.onnx)
+        .with_context(|| format!("cannot write {}", out_path.display()))?;
+    fs::write(
+        out_dir.join(export::META_FILE),
+        choice.meta.to_json() + "\n",
+    )?;
+    Ok(Outcome {
+        f32_bytes: f32_onnx.len(),
+        written_bytes: choice.onnx.len(),
+        tensors: choice.summary.tensors,
+        f16_layers: choice.f16_layers,
+        comparison: answers.comparison(&choice.deviations),
+    })
 }
