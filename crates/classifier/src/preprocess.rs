@@ -109,10 +109,32 @@ pub fn probe(bytes: &[u8]) -> Result<(u32, u32), PreprocessError> {
     })
 }
 
+/// What the first bytes of a file (its head, or all of it) say: the checks of [`probe`]
+/// that need only the header (not empty, a format this build reads, within
+/// [`MAX_PIXELS`]), but not whether the file is cut off. So the worker can refuse a huge
+/// image, or send a format it does not read to the browser, before it reads the whole
+/// file. [`PreprocessError::Unsupported`] and [`PreprocessError::TooLarge`] from a head
+/// hold for the whole file; any other error may only mean that the head ends before the
+/// header does.
+pub fn check_head(head: &[u8]) -> Result<(), PreprocessError> {
+    header_decoder(head).map(|_| ())
+}
+
 /// The decoder of an image file and its stored size, once the file passed the checks
-/// that need no pixels: not empty, a format this build reads, within [`MAX_PIXELS`], not
-/// cut off.
+/// that need no pixels: [`check_head`]'s and not cut off.
 fn checked_decoder(bytes: &[u8]) -> Result<(impl ImageDecoder + '_, (u32, u32)), PreprocessError> {
+    let (decoder, format) = header_decoder(bytes)?;
+    if whole::is_cut_off(format, bytes) {
+        return Err(PreprocessError::Truncated);
+    }
+    let size = decoder.dimensions();
+    Ok((decoder, size))
+}
+
+/// The decoder of an image file and its format, once its header passed [`check_head`].
+fn header_decoder(
+    bytes: &[u8],
+) -> Result<(impl ImageDecoder + '_, image::ImageFormat), PreprocessError> {
     if bytes.is_empty() {
         return Err(PreprocessError::Empty);
     }
@@ -128,10 +150,7 @@ fn checked_decoder(bytes: &[u8]) -> Result<(impl ImageDecoder + '_, (u32, u32)),
     let decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
     check_pixel_limit(width, height)?;
-    if whole::is_cut_off(format, bytes) {
-        return Err(PreprocessError::Truncated);
-    }
-    Ok((decoder, (width, height)))
+    Ok((decoder, format))
 }
 
 /// The size a `width`×`height` image is shrunk to before it is judged, if it has more

@@ -296,3 +296,50 @@ fn a_probe_checks_the_header_as_decoding_does_and_gives_the_upright_size() {
         assert_eq!(preprocess::probe(&bytes).map(|_| ()), decoded);
     }
 }
+
+#[test]
+fn a_head_is_refused_only_for_what_holds_for_the_whole_file() {
+    use hostile_fixtures::make;
+    // The first 64 bytes: the whole header of a PNG or a GIF, and nothing after it.
+    let head = |bytes: Vec<u8>| bytes[..64].to_vec();
+    for bomb in [make::bomb_png(), make::bomb_gif()] {
+        assert!(matches!(
+            preprocess::check_head(&head(bomb)),
+            Err(PreprocessError::TooLarge { .. })
+        ));
+    }
+    // A JPEG's header runs up to its scan (tables, frame, scan header): 64 bytes do not
+    // reach its end, which is no reason to refuse the file; up to the scan's data does.
+    let jpeg = make::bomb_jpeg();
+    assert_eq!(
+        preprocess::check_head(&head(jpeg.clone())),
+        Err(PreprocessError::Truncated)
+    );
+    let scan = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let scan_header = 2 + usize::from(u16::from_be_bytes([jpeg[scan + 2], jpeg[scan + 3]]));
+    assert!(matches!(
+        preprocess::check_head(&jpeg[..scan + scan_header]),
+        Err(PreprocessError::TooLarge {
+            width: 30_000,
+            height: 30_000,
+            ..
+        })
+    ));
+    assert_eq!(
+        preprocess::check_head(&head(make::random_bytes())),
+        Err(PreprocessError::Unsupported)
+    );
+    assert_eq!(
+        preprocess::check_head(&make::empty()),
+        Err(PreprocessError::Empty)
+    );
+    // A head that passes may still be a cut-off file: that takes the whole file.
+    let large = make::png_sized(5000, 4000);
+    assert_eq!(preprocess::check_head(&head(large.clone())), Ok(()));
+    assert_eq!(preprocess::check_head(&make::truncated_png()), Ok(()));
+    assert_eq!(
+        preprocess::probe(&make::truncated_png()),
+        Err(PreprocessError::Truncated)
+    );
+    assert_eq!(preprocess::check_head(&large), Ok(()));
+}
