@@ -34,7 +34,7 @@ pub enum Msg {
 
 /// The root component.
 pub struct App {
-    session: Session,
+    session: Session<File>,
     bridge: Option<WorkerBridge>,
     /// How many threads the worker classifies on ([`bridge::pool_size`]).
     threads: usize,
@@ -177,14 +177,10 @@ impl App {
                 Effect::StopWorker => self.bridge = None,
                 Effect::Post(request) => {
                     if let Some(bridge) = &self.bridge {
-                        bridge.post(request.wire());
+                        bridge.post(request.wire(), request.file());
                     }
                 }
                 Effect::Download { dir, ticket } => download_model(ctx, dir, ticket),
-                Effect::ReadFile { card, file } => ctx.link().send_future(async move {
-                    let result = files::read(&file).await;
-                    Msg::Session(SessionEvent::FileRead { card, result })
-                }),
                 Effect::ReadModelFiles { json, onnx, ticket } => {
                     ctx.link().send_future(async move {
                         let result = read_model_files(&json, &onnx).await;

@@ -11,7 +11,7 @@
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{ErrorEvent, File, MessageEvent, Worker, WorkerOptions, WorkerType};
 use worker_protocol::{WorkerInputRef, WorkerOutput, decode, encode};
 
 use crate::download::describe;
@@ -108,12 +108,19 @@ impl WorkerBridge {
         })
     }
 
-    /// Posts one request, handing over the buffer instead of copying it.
-    pub fn post(&self, input: WorkerInputRef<'_>) {
+    /// Posts one request with the image file it is about, if any, as `worker_protocol`
+    /// says: the request's buffer is handed over instead of copied, and the file is
+    /// structured-cloned, which shares it without reading it.
+    pub fn post(&self, input: WorkerInputRef<'_>, file: Option<&File>) {
         let bytes = Uint8Array::from(encode(&input).as_slice());
+        let message = js_sys::Array::of1(&bytes);
+        if let Some(file) = file {
+            message.push(file);
+        }
         let transfer = js_sys::Array::of1(&bytes.buffer());
-        // Posting only fails for values that cannot be cloned; a Uint8Array always can.
-        let _ = self.worker.post_message_with_transfer(&bytes, &transfer);
+        // Posting only fails for values that cannot be cloned; a Uint8Array and a File
+        // always can.
+        let _ = self.worker.post_message_with_transfer(&message, &transfer);
     }
 }
 

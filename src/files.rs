@@ -1,4 +1,5 @@
-//! Getting `File`s out of inputs, drops and pastes, and reading their bytes.
+//! Getting `File`s out of inputs, drops and pastes, and reading a model file's bytes
+//! (image files go to the worker unread).
 
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;

@@ -105,11 +105,12 @@ pub fn language_name(lang: Lang) -> &'static str {
 /// in every language.
 pub fn card_problem_detail(problem: &CardProblem) -> Option<&str> {
     match problem {
-        CardProblem::Unreadable { detail }
-        | CardProblem::VersionMismatch { detail }
-        | CardProblem::Worker(Failure::Corrupt { detail } | Failure::ModelRun { detail }) => {
-            Some(detail)
-        }
+        CardProblem::VersionMismatch { detail }
+        | CardProblem::Worker(
+            Failure::Unreadable { detail }
+            | Failure::Corrupt { detail }
+            | Failure::ModelRun { detail },
+        ) => Some(detail),
         CardProblem::Worker(_) | CardProblem::WorkerStopped | CardProblem::FileTooLarge { .. } => {
             None
         }

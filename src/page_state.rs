@@ -54,9 +54,7 @@ impl Evidence {
 /// Where an image is on its way to an answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
-    /// The file is being read from the device.
-    Reading,
-    /// Read, waiting for the model (or the worker) to be ready.
+    /// Waiting for the model (or the worker) to be ready.
     Queued,
     /// With the worker.
     Classifying,
@@ -70,7 +68,6 @@ impl Status {
     /// A stable name for the state, used as `data-state` (for styles and tests).
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Reading => "reading",
             Self::Queued => "queued",
             Self::Classifying => "classifying",
             Self::Done(_) => "done",

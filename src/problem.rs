@@ -5,19 +5,14 @@ use worker_protocol::{Failure, ModelFailure, NothingToJudge};
 /// Why a card has no verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardProblem {
-    /// The file could not be read from the user's device.
-    Unreadable {
-        /// The browser's description.
-        detail: String,
-    },
-    /// The file is larger than the page reads; it was not read.
+    /// The file is larger than the page gives the worker to read; it was not read.
     FileTooLarge {
         /// Its size in bytes.
         bytes: u64,
         /// The limit in bytes.
         limit: u64,
     },
-    /// The worker could not classify the image.
+    /// The worker could not read or classify the image.
     Worker(Failure),
     /// The worker stopped (crashed or was killed) while it had the image.
     WorkerStopped,
@@ -34,11 +29,11 @@ impl CardProblem {
     /// tests; the hostile-file table names its expected refusals so).
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Unreadable { .. } => "unreadable",
             Self::FileTooLarge { .. } => "file-too-large",
             Self::WorkerStopped => "worker-stopped",
             Self::VersionMismatch { .. } => "version-mismatch",
             Self::Worker(failure) => match failure {
+                Failure::Unreadable { .. } => "unreadable",
                 Failure::Empty => "empty",
                 Failure::Unsupported => "unsupported",
                 Failure::TooLarge { .. } => "too-large",

@@ -1,8 +1,9 @@
 //! The page's logic as plain Rust: what happens to the model, the cards and the worker
 //! for every [`Event`], as a list of [`Effect`]s for the page to carry out.
 //!
-//! [`crate::app::App`] turns DOM events, downloads, file reads and worker messages into
-//! events and carries out the effects (posting to the worker, fetching, reading files);
+//! [`crate::app::App`] turns DOM events, downloads, model file reads and worker messages
+//! into events and carries out the effects (posting to the worker, fetching, reading the
+//! user's model files);
 //! the views show [`Session::cards`] and [`Session::model`]. Nothing here touches the
 //! browser, so every transition is tested natively.
 //!
@@ -12,6 +13,9 @@
 //! decode) belongs to the oldest posted one. When the worker stops, every posted request
 //! is lost: its cards say so, and [`Event::Retry`] starts a new worker and sends it the
 //! model the old one had.
+//!
+//! The page never reads an image file: its handle `F` waits in the queue and goes to the
+//! worker with the request ([`Request::Classify`]), and the worker reads it.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -34,15 +38,15 @@ pub struct ModelFiles {
 /// A request for the worker, as [`Effect::Post`] hands it over. The model's files are
 /// shared with the session (which keeps them to send again), not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
+pub enum Request<F> {
     /// Load a model.
     LoadModel(Rc<ModelFiles>),
-    /// Classify one image file.
+    /// Classify one image file; the worker reads it.
     Classify {
         /// The file's card.
         card: u64,
-        /// The file's bytes.
-        bytes: Vec<u8>,
+        /// The page's handle for the file, posted beside the request.
+        file: F,
     },
     /// Make the occlusion map of a classified card's image.
     Explain {
@@ -51,7 +55,7 @@ pub enum Request {
     },
 }
 
-impl Request {
+impl<F> Request<F> {
     /// The request as the worker receives it.
     pub fn wire(&self) -> WorkerInputRef<'_> {
         match self {
@@ -59,17 +63,25 @@ impl Request {
                 meta_json: &files.meta_json,
                 onnx: &files.onnx,
             },
-            Self::Classify { card, bytes } => WorkerInputRef::Classify { card: *card, bytes },
+            Self::Classify { card, .. } => WorkerInputRef::Classify { card: *card },
             Self::Explain { card } => WorkerInputRef::Explain { card: *card },
+        }
+    }
+
+    /// The file that goes to the worker beside the request, if any.
+    pub fn file(&self) -> Option<&F> {
+        match self {
+            Self::Classify { file, .. } => Some(file),
+            Self::LoadModel(_) | Self::Explain { .. } => None,
         }
     }
 }
 
-/// The largest file the page reads, in bytes (50 MB). A larger one is refused before
-/// it is read, so a huge non-image never fills the tab's memory.
+/// The largest image file the worker is given to read, in bytes (50 MB). A larger one is
+/// refused before it is read, so a huge non-image never fills the worker's memory.
 pub const MAX_FILE_BYTES: u64 = 50_000_000;
 
-/// A file the user gave, with the page's handle `F` for reading it (a `web_sys::File` on
+/// A file the user gave, with the page's handle `F` for it (a `web_sys::File` on
 /// the page, anything in tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen<F> {
@@ -80,7 +92,7 @@ pub struct Chosen<F> {
     /// An object URL for its preview, if one could be made; revoked through
     /// [`Effect::RevokePreview`] once the card no longer shows it.
     pub preview: Option<String>,
-    /// The page's handle for reading it.
+    /// The page's handle for it, which the worker reads.
     pub file: F,
 }
 
@@ -89,13 +101,6 @@ pub struct Chosen<F> {
 pub enum Event<F> {
     /// The user chose, dropped or pasted image files.
     FilesChosen(Vec<Chosen<F>>),
-    /// A file asked for with [`Effect::ReadFile`] was read, or could not be.
-    FileRead {
-        /// The file's card.
-        card: u64,
-        /// Its bytes, or the browser's description of the failure.
-        result: Result<Vec<u8>, String>,
-    },
     /// The model download of [`Effect::Download`] made progress.
     DownloadProgress {
         /// The download's ticket.
@@ -141,7 +146,7 @@ pub enum Effect<F> {
     /// Stop the worker (it crashed; nothing it says now counts).
     StopWorker,
     /// Post a request to the worker.
-    Post(Request),
+    Post(Request<F>),
     /// Download `model.json` from `dir` and the ONNX file it names; report with
     /// [`Event::DownloadProgress`] and [`Event::ModelFilesArrived`] under `ticket`.
     Download {
@@ -149,13 +154,6 @@ pub enum Effect<F> {
         dir: String,
         /// Names the request in the events it causes.
         ticket: u64,
-    },
-    /// Read a card's file; report with [`Event::FileRead`].
-    ReadFile {
-        /// The card.
-        card: u64,
-        /// The file.
-        file: F,
     },
     /// Read the user's `model.json` and ONNX file; report with
     /// [`Event::ModelFilesArrived`] under `ticket`.
@@ -174,14 +172,14 @@ pub enum Effect<F> {
 /// A millisecond clock (since the page opened), for how long the model took.
 pub type Clock = fn() -> f64;
 
-/// The page's state and logic.
+/// The page's state and logic, with `F` the page's handle for a file.
 #[derive(Debug)]
-pub struct Session {
+pub struct Session<F> {
     model: ModelState,
     source: ModelSource,
     refused: Option<ModelProblem>,
     cards: Vec<Card>,
-    queue: VecDeque<Job>,
+    queue: VecDeque<Job<F>>,
     worker: Worker,
     accepted: Option<Accepted>,
     fetching: Option<Fetch>,
@@ -192,24 +190,24 @@ pub struct Session {
 
 /// A request for the worker, waiting or posted.
 #[derive(Debug)]
-enum Job {
+enum Job<F> {
     /// Load a model.
     Model {
         files: Rc<ModelFiles>,
         source: ModelSource,
         posted: bool,
     },
-    /// Classify a card's file; the bytes go with the post.
-    Image { card: u64, bytes: Option<Vec<u8>> },
+    /// Classify a card's file; the file goes with the post.
+    Image { card: u64, file: Option<F> },
     /// Explain a card's answer ([`Request::Explain`]).
     Explain { card: u64, posted: bool },
 }
 
-impl Job {
+impl<F> Job<F> {
     fn posted(&self) -> bool {
         match self {
             Self::Model { posted, .. } | Self::Explain { posted, .. } => *posted,
-            Self::Image { bytes, .. } => bytes.is_none(),
+            Self::Image { file, .. } => file.is_none(),
         }
     }
 }
@@ -240,10 +238,10 @@ struct Fetch {
     source: ModelSource,
 }
 
-impl Session {
+impl<F> Session<F> {
     /// A new page: spawns the worker and downloads the model `?model=` names (or the
     /// bundled one). `model_query` is that parameter's value.
-    pub fn start<F>(model_query: Option<&str>, clock: Clock) -> (Self, Vec<Effect<F>>) {
+    pub fn start(model_query: Option<&str>, clock: Clock) -> (Self, Vec<Effect<F>>) {
         let mut session = Self {
             model: ModelState::Preparing,
             source: ModelSource::Served {
@@ -293,11 +291,10 @@ impl Session {
     }
 
     /// Applies one event and says what the page must do.
-    pub fn handle<F>(&mut self, event: Event<F>) -> Vec<Effect<F>> {
+    pub fn handle(&mut self, event: Event<F>) -> Vec<Effect<F>> {
         let mut effects = Vec::new();
         match event {
             Event::FilesChosen(chosen) => self.add_cards(chosen, &mut effects),
-            Event::FileRead { card, result } => self.file_read(card, result, &mut effects),
             Event::DownloadProgress {
                 ticket,
                 file,
@@ -326,7 +323,8 @@ impl Session {
         effects
     }
 
-    fn add_cards<F>(&mut self, chosen: Vec<Chosen<F>>, effects: &mut Vec<Effect<F>>) {
+    /// A card for each file; those within [`MAX_FILE_BYTES`] wait for the worker.
+    fn add_cards(&mut self, chosen: Vec<Chosen<F>>, effects: &mut Vec<Effect<F>>) {
         for Chosen {
             name,
             size,
@@ -342,7 +340,7 @@ impl Session {
                     id,
                     name,
                     preview,
-                    status: Status::Reading,
+                    status: Status::Queued,
                     evidence: Evidence::Hidden(None),
                 },
             );
@@ -353,34 +351,16 @@ impl Session {
                 };
                 self.fail_card(id, problem, effects);
             } else {
-                effects.push(Effect::ReadFile { card: id, file });
-            }
-        }
-    }
-
-    fn file_read<F>(
-        &mut self,
-        card: u64,
-        result: Result<Vec<u8>, String>,
-        effects: &mut Vec<Effect<F>>,
-    ) {
-        if self.card(card).map(|c| &c.status) != Some(&Status::Reading) {
-            return;
-        }
-        match result {
-            Ok(bytes) => {
-                self.set_status(card, Status::Queued, effects);
                 self.queue.push_back(Job::Image {
-                    card,
-                    bytes: Some(bytes),
+                    card: id,
+                    file: Some(file),
                 });
-                self.pump(effects);
             }
-            Err(detail) => self.fail_card(card, CardProblem::Unreadable { detail }, effects),
         }
+        self.pump(effects);
     }
 
-    fn model_files<F>(
+    fn model_files(
         &mut self,
         ticket: u64,
         result: Result<ModelFiles, ModelProblem>,
@@ -415,7 +395,7 @@ impl Session {
         }
     }
 
-    fn worker_said<F>(&mut self, output: WorkerOutput, effects: &mut Vec<Effect<F>>) {
+    fn worker_said(&mut self, output: WorkerOutput, effects: &mut Vec<Effect<F>>) {
         if self.worker == Worker::Stopped {
             return;
         }
@@ -436,7 +416,7 @@ impl Session {
             }
             WorkerOutput::Classified { card, outcome } => {
                 let Some(index) = self.queue.iter().position(
-                    |job| matches!(job, Job::Image { card: c, bytes: None } if *c == card),
+                    |job| matches!(job, Job::Image { card: c, file: None } if *c == card),
                 ) else {
                     return;
                 };
@@ -453,7 +433,7 @@ impl Session {
 
     /// The answer to the oldest posted request will never come (the worker could not
     /// decode the request, or the page its answer).
-    fn answer_lost<F>(&mut self, detail: String, effects: &mut Vec<Effect<F>>) {
+    fn answer_lost(&mut self, detail: String, effects: &mut Vec<Effect<F>>) {
         match self.queue.front() {
             Some(job) if job.posted() => match self.queue.pop_front() {
                 Some(Job::Image { card, .. }) => {
@@ -474,7 +454,7 @@ impl Session {
 
     /// The worker is gone: what it had been sent is lost, and the model waits for
     /// [`Event::Retry`].
-    fn worker_lost<F>(&mut self, problem: ModelProblem, effects: &mut Vec<Effect<F>>) {
+    fn worker_lost(&mut self, problem: ModelProblem, effects: &mut Vec<Effect<F>>) {
         self.worker = Worker::Stopped;
         while self.queue.front().is_some_and(Job::posted) {
             match self.queue.pop_front() {
@@ -497,7 +477,7 @@ impl Session {
         self.model = ModelState::Failed(problem);
     }
 
-    fn retry<F>(&mut self, effects: &mut Vec<Effect<F>>) {
+    fn retry(&mut self, effects: &mut Vec<Effect<F>>) {
         if !matches!(self.model, ModelState::Failed(_)) {
             return;
         }
@@ -530,7 +510,7 @@ impl Session {
         self.pump(effects);
     }
 
-    fn own_model<F>(&mut self, chosen: Vec<(String, F)>, effects: &mut Vec<Effect<F>>) {
+    fn own_model(&mut self, chosen: Vec<(String, F)>, effects: &mut Vec<Effect<F>>) {
         let names: Vec<String> = chosen.iter().map(|(name, _)| name.clone()).collect();
         let (json, onnx) = match model_source::pick_pair(&names) {
             Ok(pair) => pair,
@@ -556,7 +536,7 @@ impl Session {
         effects.push(Effect::ReadModelFiles { json, onnx, ticket });
     }
 
-    fn model_ready<F>(
+    fn model_ready(
         &mut self,
         files: Rc<ModelFiles>,
         source: ModelSource,
@@ -578,7 +558,7 @@ impl Session {
 
     /// A model asked for could not be had or was refused: the one the worker has stays
     /// in use (saying why the new one was not taken), or, without one, the model fails.
-    fn model_refused<F>(&mut self, problem: ModelProblem, effects: &mut Vec<Effect<F>>) {
+    fn model_refused(&mut self, problem: ModelProblem, effects: &mut Vec<Effect<F>>) {
         if self.fetching.is_some() || self.waiting_model().is_some() {
             // A newer model is on its way; it decides what the page shows.
             self.refused = Some(problem);
@@ -599,7 +579,7 @@ impl Session {
 
     /// Posts waiting requests in order while the worker can take them: models as soon
     /// as it listens, images once a model is ready.
-    fn pump<F>(&mut self, effects: &mut Vec<Effect<F>>) {
+    fn pump(&mut self, effects: &mut Vec<Effect<F>>) {
         if self.worker != Worker::Listening {
             return;
         }
@@ -611,10 +591,11 @@ impl Session {
                     *posted = true;
                     effects.push(Effect::Post(Request::LoadModel(files.clone())));
                 }
-                Job::Image { card, bytes } if ready => {
-                    let bytes = bytes.take().unwrap_or_default();
-                    effects.push(Effect::Post(Request::Classify { card: *card, bytes }));
-                    classifying.push(*card);
+                Job::Image { card, file } if ready => {
+                    if let Some(file) = file.take() {
+                        effects.push(Effect::Post(Request::Classify { card: *card, file }));
+                        classifying.push(*card);
+                    }
                 }
                 Job::Explain { card, posted } if ready => {
                     *posted = true;
@@ -628,7 +609,7 @@ impl Session {
         }
     }
 
-    fn download<F>(&mut self, dir: String, effects: &mut Vec<Effect<F>>) {
+    fn download(&mut self, dir: String, effects: &mut Vec<Effect<F>>) {
         let source = ModelSource::Served { dir: dir.clone() };
         let ticket = self.fetch(source.clone());
         self.source = source;
@@ -661,7 +642,7 @@ impl Session {
             .unwrap_or(self.queue.len())
     }
 
-    fn waiting_model(&self) -> Option<&Job> {
+    fn waiting_model(&self) -> Option<&Job<F>> {
         self.queue
             .iter()
             .find(|job| matches!(job, Job::Model { posted: false, .. }))
@@ -678,16 +659,12 @@ impl Session {
         }
     }
 
-    fn card(&self, id: u64) -> Option<&Card> {
-        self.cards.iter().find(|c| c.id == id)
-    }
-
-    fn fail_card<F>(&mut self, id: u64, problem: CardProblem, effects: &mut Vec<Effect<F>>) {
+    fn fail_card(&mut self, id: u64, problem: CardProblem, effects: &mut Vec<Effect<F>>) {
         self.set_status(id, Status::Failed(problem), effects);
     }
 
     /// Sets a card's status; a failed card shows no preview, so its URL is revoked.
-    fn set_status<F>(&mut self, id: u64, status: Status, effects: &mut Vec<Effect<F>>) {
+    fn set_status(&mut self, id: u64, status: Status, effects: &mut Vec<Effect<F>>) {
         let Some(card) = self.cards.iter_mut().find(|c| c.id == id) else {
             return;
         };

@@ -177,7 +177,6 @@ impl Catalogue for English {
 
     fn card_waiting(&self, status: &Status) -> Option<&'static str> {
         match status {
-            Status::Reading => Some("Reading…"),
             Status::Queued => Some("Waiting for the model to be ready…"),
             Status::Classifying => Some("Judging…"),
             Status::Done(_) | Status::Failed(_) => None,
@@ -186,7 +185,6 @@ impl Catalogue for English {
 
     fn card_problem(&self, name: &str, problem: &CardProblem) -> String {
         match problem {
-            CardProblem::Unreadable { detail } => unreadable_file(name, detail),
             CardProblem::FileTooLarge { bytes, limit } => format!(
                 "“{name}” is too large a file ({}). Choose a file of at most {}.",
                 human_bytes(*bytes),
@@ -253,6 +251,7 @@ impl Catalogue for English {
 
 fn image_failure(name: &str, failure: &Failure) -> String {
     match failure {
+        Failure::Unreadable { detail } => unreadable_file(name, detail),
         Failure::Empty => format!("“{name}” is an empty file. Choose an image file."),
         Failure::Unsupported => format!(
             "“{name}” is in a format that is not supported. Choose a PNG, JPEG, GIF, WebP or \

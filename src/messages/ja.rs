@@ -169,7 +169,6 @@ impl Catalogue for Japanese {
 
     fn card_waiting(&self, status: &Status) -> Option<&'static str> {
         match status {
-            Status::Reading => Some("読み込み中…"),
             Status::Queued => Some("モデルの準備ができしだい判定します…"),
             Status::Classifying => Some("判定中…"),
             Status::Done(_) | Status::Failed(_) => None,
@@ -178,7 +177,6 @@ impl Catalogue for Japanese {
 
     fn card_problem(&self, name: &str, problem: &CardProblem) -> String {
         match problem {
-            CardProblem::Unreadable { detail } => unreadable_file(name, detail),
             CardProblem::FileTooLarge { bytes, limit } => format!(
                 "「{name}」はファイルが大きすぎます（{}）。{} までのファイルを選んでください。",
                 human_bytes(*bytes),
@@ -249,6 +247,7 @@ impl Catalogue for Japanese {
 
 fn image_failure(name: &str, failure: &Failure) -> String {
     match failure {
+        Failure::Unreadable { detail } => unreadable_file(name, detail),
         Failure::Empty => format!("「{name}」は空のファイルです。画像ファイルを選んでください。"),
         Failure::Unsupported => format!(
             "「{name}」は対応していない形式です。PNG・JPEG・GIF・WebP・BMP の画像\

@@ -35,6 +35,9 @@ fn every_failure() -> Vec<Failure> {
         },
         Failure::NoModel,
         Failure::Forgotten,
+        Failure::Unreadable {
+            detail: "NotReadableError".into(),
+        },
     ]
 }
 
@@ -44,9 +47,6 @@ fn every_card_problem() -> Vec<CardProblem> {
         .map(CardProblem::Worker)
         .collect();
     problems.extend([
-        CardProblem::Unreadable {
-            detail: "NotReadableError".into(),
-        },
         CardProblem::FileTooLarge {
             bytes: 104_857_600,
             limit: 50_000_000,
@@ -207,7 +207,7 @@ fn every_text(lang: Lang) -> Vec<String> {
             .iter()
             .map(|p| texts.card_problem("cat.png", p)),
     );
-    for status in [Status::Reading, Status::Queued, Status::Classifying] {
+    for status in [Status::Queued, Status::Classifying] {
         all.push(texts.card_waiting(&status).expect("waiting").to_owned());
     }
     for status in [

@@ -9,10 +9,10 @@ use crate::heat_map::HeatMap;
 use crate::page_state::{Evidence, Status};
 use crate::problem::CardProblem;
 
-impl Session {
+impl<F> Session<F> {
     /// Turns a card's heat map on or off. On makes it (or shows the one made before);
     /// off keeps what was made, and an occlusion map on its way is kept when it comes.
-    pub(super) fn toggle_evidence<F>(&mut self, id: u64, effects: &mut Vec<Effect<F>>) {
+    pub(super) fn toggle_evidence(&mut self, id: u64, effects: &mut Vec<Effect<F>>) {
         let asked = self.explaining(id);
         let Some(card) = self.cards.iter_mut().find(|c| c.id == id) else {
             return;

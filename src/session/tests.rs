@@ -6,6 +6,7 @@ use super::*;
 use crate::heat_map::HeatMap;
 
 type Effects = Vec<Effect<&'static str>>;
+type Page = Session<&'static str>;
 
 fn clock() -> f64 {
     1500.0
@@ -29,11 +30,8 @@ fn load(files: &ModelFiles) -> Effect<&'static str> {
     Effect::Post(Request::LoadModel(Rc::new(files.clone())))
 }
 
-fn classify(card: u64, bytes: &[u8]) -> Effect<&'static str> {
-    Effect::Post(Request::Classify {
-        card,
-        bytes: bytes.to_vec(),
-    })
+fn classify(card: u64, file: &'static str) -> Effect<&'static str> {
+    Effect::Post(Request::Classify { card, file })
 }
 
 fn verdict(p: f32) -> Verdict {
@@ -86,14 +84,7 @@ fn own_model_chosen() -> Event<&'static str> {
     ])
 }
 
-fn read(card: u64, bytes: &[u8]) -> Event<&'static str> {
-    Event::FileRead {
-        card,
-        result: Ok(bytes.to_vec()),
-    }
-}
-
-fn status(session: &Session, card: u64) -> &Status {
+fn status(session: &Page, card: u64) -> &Status {
     &session
         .cards()
         .iter()
@@ -102,7 +93,7 @@ fn status(session: &Session, card: u64) -> &Status {
         .status
 }
 
-fn problem(session: &Session, card: u64) -> &CardProblem {
+fn problem(session: &Page, card: u64) -> &CardProblem {
     match status(session, card) {
         Status::Failed(problem) => problem,
         other => panic!("card {card} is {other:?}, not failed"),
@@ -110,52 +101,52 @@ fn problem(session: &Session, card: u64) -> &CardProblem {
 }
 
 /// A page whose bundled model is loaded, with a listening worker.
-fn ready_page() -> Session {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(said(WorkerOutput::Started));
-    session.handle::<&str>(arrived(1, bundled_files()));
-    session.handle::<&str>(ready());
+fn ready_page() -> Page {
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(said(WorkerOutput::Started));
+    session.handle(arrived(1, bundled_files()));
+    session.handle(ready());
     assert!(matches!(session.model(), ModelState::Ready { .. }));
     session
 }
 
-/// Chooses one file on `session` and reads it as `bytes`; gives the card's id and the
-/// effects of the read.
-fn give_image(session: &mut Session, name: &'static str, bytes: &[u8]) -> (u64, Effects) {
+/// Chooses one file, whose handle is its name, on `session`; gives the card's id and the
+/// effects.
+fn give_image(session: &mut Page, name: &'static str) -> (u64, Effects) {
     let effects = session.handle(chosen(&[name]));
-    let Some(Effect::ReadFile { card, .. }) = effects.first() else {
-        panic!("no read for {name}: {effects:?}");
-    };
-    let card = *card;
-    (card, session.handle(read(card, bytes)))
+    let card = session.cards()[0].id;
+    (card, effects)
 }
 
 #[test]
 fn requests_go_to_the_worker_as_their_wire_form() {
     let files = bundled_files();
     assert_eq!(
-        Request::LoadModel(Rc::new(files.clone())).wire(),
+        Request::<&str>::LoadModel(Rc::new(files.clone())).wire(),
         WorkerInputRef::LoadModel {
             meta_json: &files.meta_json,
             onnx: &files.onnx
         }
     );
+    assert_eq!(Request::<&str>::LoadModel(Rc::new(files)).file(), None);
     let request = Request::Classify {
         card: 4,
-        bytes: vec![7],
+        file: "a.png",
     };
+    assert_eq!(request.wire(), WorkerInputRef::Classify { card: 4 });
     assert_eq!(
-        request.wire(),
-        WorkerInputRef::Classify {
-            card: 4,
-            bytes: &[7]
-        }
+        request.file(),
+        Some(&"a.png"),
+        "the file goes beside the request"
     );
+    let explain = Request::<&str>::Explain { card: 4 };
+    assert_eq!(explain.wire(), WorkerInputRef::Explain { card: 4 });
+    assert_eq!(explain.file(), None);
 }
 
 #[test]
 fn the_page_starts_a_worker_and_downloads_the_bundled_model() {
-    let (session, effects): (Session, Effects) = Session::start(None, clock);
+    let (session, effects): (Page, Effects) = Session::start(None, clock);
     assert_eq!(
         effects,
         vec![
@@ -172,7 +163,7 @@ fn the_page_starts_a_worker_and_downloads_the_bundled_model() {
 
 #[test]
 fn a_query_names_the_model_directory() {
-    let (session, effects): (Session, Effects) = Session::start(Some("models/keras/"), clock);
+    let (session, effects): (Page, Effects) = Session::start(Some("models/keras/"), clock);
     assert_eq!(
         effects[1],
         Effect::Download {
@@ -190,14 +181,14 @@ fn a_query_names_the_model_directory() {
 
 #[test]
 fn a_foreign_query_downloads_nothing_and_retry_loads_the_bundled_model() {
-    let (mut session, effects): (Session, Effects) =
+    let (mut session, effects): (Page, Effects) =
         Session::start(Some("https://evil.example/m"), clock);
     assert_eq!(effects, vec![Effect::SpawnWorker]);
     assert!(matches!(
         session.model(),
         ModelState::Failed(ModelProblem::Query(_))
     ));
-    let effects = session.handle::<&str>(Event::Retry);
+    let effects = session.handle(Event::Retry);
     assert_eq!(
         effects,
         vec![Effect::Download {
@@ -209,12 +200,12 @@ fn a_foreign_query_downloads_nothing_and_retry_loads_the_bundled_model() {
 
 #[test]
 fn download_progress_shows_until_the_files_arrive() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
     let progress = Progress {
         loaded: 10,
         total: Some(100),
     };
-    session.handle::<&str>(Event::DownloadProgress {
+    session.handle(Event::DownloadProgress {
         ticket: 1,
         file: "special_week.onnx".into(),
         progress,
@@ -226,23 +217,23 @@ fn download_progress_shows_until_the_files_arrive() {
             progress
         }
     );
-    session.handle::<&str>(arrived(1, bundled_files()));
+    session.handle(arrived(1, bundled_files()));
     assert_eq!(session.model(), &ModelState::Preparing);
 }
 
 #[test]
 fn the_model_waits_until_the_worker_listens() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
     assert_eq!(
-        session.handle::<&str>(arrived(1, bundled_files())),
+        session.handle(arrived(1, bundled_files())),
         vec![],
         "nothing is posted before the worker listens"
     );
     assert_eq!(
-        session.handle::<&str>(said(WorkerOutput::Started)),
+        session.handle(said(WorkerOutput::Started)),
         vec![load(&bundled_files())]
     );
-    session.handle::<&str>(ready());
+    session.handle(ready());
     assert_eq!(
         session.model(),
         &ModelState::Ready {
@@ -253,79 +244,72 @@ fn the_model_waits_until_the_worker_listens() {
 
 #[test]
 fn files_chosen_before_the_model_is_ready_wait_and_then_go_in_order() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
     let effects = session.handle(chosen(&["a.png", "b.png"]));
-    assert_eq!(
-        effects,
-        vec![
-            Effect::ReadFile {
-                card: 0,
-                file: "a.png"
-            },
-            Effect::ReadFile {
-                card: 1,
-                file: "b.png"
-            }
-        ]
-    );
+    assert_eq!(effects, vec![], "the page reads nothing");
     let names: Vec<&str> = session.cards().iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["b.png", "a.png"], "newest first");
-    assert_eq!(status(&session, 0), &Status::Reading);
-    // b is read first; both wait for the model.
-    assert_eq!(session.handle::<&str>(read(1, b"b")), vec![]);
-    assert_eq!(session.handle::<&str>(read(0, b"a")), vec![]);
     assert_eq!(status(&session, 0), &Status::Queued);
-    session.handle::<&str>(said(WorkerOutput::Started));
+    assert_eq!(status(&session, 1), &Status::Queued);
+    session.handle(said(WorkerOutput::Started));
     assert_eq!(
-        session.handle::<&str>(arrived(1, bundled_files())),
+        session.handle(arrived(1, bundled_files())),
         vec![load(&bundled_files())],
         "the model goes before the images that wait for it"
     );
     assert_eq!(status(&session, 1), &Status::Queued);
     assert_eq!(
-        session.handle::<&str>(ready()),
-        vec![classify(1, b"b"), classify(0, b"a")]
+        session.handle(ready()),
+        vec![classify(0, "a.png"), classify(1, "b.png")]
     );
     assert_eq!(status(&session, 1), &Status::Classifying);
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card: 0,
         outcome: Ok(verdict(0.9)),
     }));
     assert_eq!(status(&session, 0), &Status::Done(verdict(0.9)));
     assert_eq!(status(&session, 1), &Status::Classifying);
+    assert_eq!(
+        session.handle(ready()),
+        vec![],
+        "a file goes to the worker once"
+    );
 }
 
 #[test]
 fn an_image_given_to_a_ready_page_goes_at_once() {
     let mut session = ready_page();
-    let (card, effects) = give_image(&mut session, "a.png", b"png");
-    assert_eq!(effects, vec![classify(card, b"png")]);
+    let (card, effects) = give_image(&mut session, "a.png");
+    assert_eq!(
+        effects,
+        vec![classify(card, "a.png")],
+        "unread, with its handle"
+    );
     assert_eq!(status(&session, card), &Status::Classifying);
 }
 
 #[test]
 fn an_unreadable_file_fails_its_card_and_revokes_its_preview() {
     let mut session = ready_page();
-    session.handle(chosen(&["a.png"]));
-    let effects = session.handle::<&str>(Event::FileRead {
-        card: 0,
-        result: Err("NotReadableError".into()),
-    });
+    let (card, _) = give_image(&mut session, "a.png");
+    let unreadable = Failure::Unreadable {
+        detail: "NotReadableError".into(),
+    };
+    let effects = session.handle(said(WorkerOutput::Classified {
+        card,
+        outcome: Err(unreadable.clone()),
+    }));
     assert_eq!(effects, vec![Effect::RevokePreview("blob:a.png".into())]);
-    assert_eq!(
-        problem(&session, 0),
-        &CardProblem::Unreadable {
-            detail: "NotReadableError".into()
-        }
-    );
+    assert_eq!(problem(&session, card), &CardProblem::Worker(unreadable));
+    assert_eq!(problem(&session, card).kind(), "unreadable");
     assert_eq!(session.previews().count(), 0);
 }
 
 #[test]
 fn the_worker_s_failure_kind_reaches_the_card() {
     let mut session = ready_page();
-    let (card, _) = give_image(&mut session, "notes.txt", b"hello");
-    let effects = session.handle::<&str>(said(WorkerOutput::Classified {
+    let (card, _) = give_image(&mut session, "notes.txt");
+    let effects = session.handle(said(WorkerOutput::Classified {
         card,
         outcome: Err(Failure::Unsupported),
     }));
@@ -342,8 +326,8 @@ fn the_worker_s_failure_kind_reaches_the_card() {
 #[test]
 fn a_done_card_keeps_its_preview_until_the_page_goes() {
     let mut session = ready_page();
-    let (card, _) = give_image(&mut session, "a.png", b"png");
-    let effects = session.handle::<&str>(said(WorkerOutput::Classified {
+    let (card, _) = give_image(&mut session, "a.png");
+    let effects = session.handle(said(WorkerOutput::Classified {
         card,
         outcome: Ok(verdict(0.2)),
     }));
@@ -353,14 +337,14 @@ fn a_done_card_keeps_its_preview_until_the_page_goes() {
 
 #[test]
 fn answers_for_cards_never_posted_are_ignored() {
-    let mut session = ready_page();
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
     session.handle(chosen(&["a.png"]));
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card: 0,
         outcome: Ok(verdict(0.5)),
     }));
-    assert_eq!(status(&session, 0), &Status::Reading);
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    assert_eq!(status(&session, 0), &Status::Queued);
+    session.handle(said(WorkerOutput::Classified {
         card: 77,
         outcome: Ok(verdict(0.5)),
     }));
@@ -370,8 +354,8 @@ fn answers_for_cards_never_posted_are_ignored() {
 #[test]
 fn a_crash_fails_the_cards_with_the_worker_and_keeps_the_others_waiting() {
     let mut session = ready_page();
-    let (sent, _) = give_image(&mut session, "sent.png", b"1");
-    let effects = session.handle::<&str>(Event::WorkerCrashed("RuntimeError: unreachable".into()));
+    let (sent, _) = give_image(&mut session, "sent.png");
+    let effects = session.handle(Event::WorkerCrashed("RuntimeError: unreachable".into()));
     assert_eq!(
         effects,
         vec![
@@ -386,11 +370,11 @@ fn a_crash_fails_the_cards_with_the_worker_and_keeps_the_others_waiting() {
             detail: "RuntimeError: unreachable".into()
         })
     );
-    let (later, effects) = give_image(&mut session, "later.png", b"2");
+    let (later, effects) = give_image(&mut session, "later.png");
     assert_eq!(effects, vec![], "nothing is posted to a stopped worker");
     assert_eq!(status(&session, later), &Status::Queued);
     // The dead worker's last words are ignored.
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card: sent,
         outcome: Ok(verdict(0.5)),
     }));
@@ -400,42 +384,42 @@ fn a_crash_fails_the_cards_with_the_worker_and_keeps_the_others_waiting() {
 #[test]
 fn crash_then_retry_restarts_the_worker_resends_the_model_and_classifies() {
     let mut session = ready_page();
-    give_image(&mut session, "sent.png", b"1");
-    session.handle::<&str>(Event::WorkerCrashed("killed".into()));
-    let (waiting, _) = give_image(&mut session, "waiting.png", b"2");
+    give_image(&mut session, "sent.png");
+    session.handle(Event::WorkerCrashed("killed".into()));
+    let (waiting, _) = give_image(&mut session, "waiting.png");
     assert_eq!(
-        session.handle::<&str>(Event::Retry),
+        session.handle(Event::Retry),
         vec![Effect::SpawnWorker],
         "the model the old worker had is sent again, without downloading it"
     );
     assert_eq!(session.model(), &ModelState::Preparing);
     assert_eq!(
-        session.handle::<&str>(said(WorkerOutput::Started)),
+        session.handle(said(WorkerOutput::Started)),
         vec![load(&bundled_files())]
     );
     assert_eq!(
-        session.handle::<&str>(ready()),
-        vec![classify(waiting, b"2")]
+        session.handle(ready()),
+        vec![classify(waiting, "waiting.png")]
     );
     assert!(matches!(session.model(), ModelState::Ready { .. }));
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card: waiting,
         outcome: Ok(verdict(0.7)),
     }));
     assert_eq!(status(&session, waiting), &Status::Done(verdict(0.7)));
-    let (fresh, effects) = give_image(&mut session, "fresh.png", b"3");
-    assert_eq!(effects, vec![classify(fresh, b"3")]);
+    let (fresh, effects) = give_image(&mut session, "fresh.png");
+    assert_eq!(effects, vec![classify(fresh, "fresh.png")]);
 }
 
 #[test]
 fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(said(WorkerOutput::Started));
-    session.handle::<&str>(arrived(1, bundled_files()));
-    let effects = session.handle::<&str>(Event::WorkerCrashed("out of memory".into()));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(said(WorkerOutput::Started));
+    session.handle(arrived(1, bundled_files()));
+    let effects = session.handle(Event::WorkerCrashed("out of memory".into()));
     assert_eq!(effects, vec![Effect::StopWorker]);
     assert_eq!(
-        session.handle::<&str>(Event::Retry),
+        session.handle(Event::Retry),
         vec![
             Effect::SpawnWorker,
             Effect::Download {
@@ -445,7 +429,7 @@ fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
         ]
     );
     // The first download's late progress is ignored.
-    session.handle::<&str>(Event::DownloadProgress {
+    session.handle(Event::DownloadProgress {
         ticket: 1,
         file: "old.onnx".into(),
         progress: Progress::default(),
@@ -461,38 +445,38 @@ fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
 
 #[test]
 fn a_worker_that_cannot_start_is_spawned_again_on_retry() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(Event::WorkerSpawnFailed("SecurityError".into()));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(Event::WorkerSpawnFailed("SecurityError".into()));
     assert_eq!(
         session.model(),
         &ModelState::Failed(ModelProblem::WorkerWontStart {
             detail: "SecurityError".into()
         })
     );
-    let effects = session.handle::<&str>(Event::Retry);
+    let effects = session.handle(Event::Retry);
     assert_eq!(effects[0], Effect::SpawnWorker);
-    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle(said(WorkerOutput::Started));
     assert_eq!(
-        session.handle::<&str>(arrived(2, bundled_files())),
+        session.handle(arrived(2, bundled_files())),
         vec![load(&bundled_files())]
     );
 }
 
 #[test]
 fn a_failed_download_is_tried_again_on_retry() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(said(WorkerOutput::Started));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(said(WorkerOutput::Started));
     let problem = ModelProblem::Download {
         url: "model/model.json".into(),
         detail: "HTTP 503".into(),
     };
-    session.handle::<&str>(Event::ModelFilesArrived {
+    session.handle(Event::ModelFilesArrived {
         ticket: 1,
         result: Err(problem.clone()),
     });
     assert_eq!(session.model(), &ModelState::Failed(problem));
     assert_eq!(
-        session.handle::<&str>(Event::Retry),
+        session.handle(Event::Retry),
         vec![Effect::Download {
             dir: "model".into(),
             ticket: 2
@@ -504,15 +488,15 @@ fn a_failed_download_is_tried_again_on_retry() {
 #[test]
 fn retry_does_nothing_unless_the_model_failed() {
     let mut session = ready_page();
-    assert_eq!(session.handle::<&str>(Event::Retry), vec![]);
+    assert_eq!(session.handle(Event::Retry), vec![]);
 }
 
 #[test]
 fn a_garbled_image_request_fails_that_card_only_and_keeps_the_model() {
     let mut session = ready_page();
-    let (first, _) = give_image(&mut session, "first.png", b"1");
-    let (second, _) = give_image(&mut session, "second.png", b"2");
-    session.handle::<&str>(said(WorkerOutput::Garbled {
+    let (first, _) = give_image(&mut session, "first.png");
+    let (second, _) = give_image(&mut session, "second.png");
+    session.handle(said(WorkerOutput::Garbled {
         detail: "unexpected end of input".into(),
     }));
     assert_eq!(
@@ -523,7 +507,7 @@ fn a_garbled_image_request_fails_that_card_only_and_keeps_the_model() {
     );
     assert_eq!(status(&session, second), &Status::Classifying);
     assert!(matches!(session.model(), ModelState::Ready { .. }));
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card: second,
         outcome: Ok(verdict(0.1)),
     }));
@@ -534,8 +518,8 @@ fn a_garbled_image_request_fails_that_card_only_and_keeps_the_model() {
 fn a_garbled_model_request_keeps_the_loaded_model_in_use() {
     let mut session = ready_page();
     session.handle(own_model_chosen());
-    session.handle::<&str>(arrived(2, own_files()));
-    session.handle::<&str>(said(WorkerOutput::Garbled {
+    session.handle(arrived(2, own_files()));
+    session.handle(said(WorkerOutput::Garbled {
         detail: "bad tag".into(),
     }));
     assert!(matches!(session.model(), ModelState::Ready { .. }));
@@ -556,8 +540,8 @@ fn a_garbled_model_request_keeps_the_loaded_model_in_use() {
 #[test]
 fn an_answer_the_page_cannot_decode_fails_the_oldest_request() {
     let mut session = ready_page();
-    let (card, _) = give_image(&mut session, "a.png", b"1");
-    session.handle::<&str>(Event::WorkerGarbled("invalid value: 9".into()));
+    let (card, _) = give_image(&mut session, "a.png");
+    session.handle(Event::WorkerGarbled("invalid value: 9".into()));
     assert_eq!(
         problem(&session, card),
         &CardProblem::VersionMismatch {
@@ -569,8 +553,8 @@ fn an_answer_the_page_cannot_decode_fails_the_oldest_request() {
 
 #[test]
 fn an_undecodable_greeting_stops_the_worker() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    let effects = session.handle::<&str>(Event::WorkerGarbled("not bytes".into()));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let effects = session.handle(Event::WorkerGarbled("not bytes".into()));
     assert_eq!(effects, vec![Effect::StopWorker]);
     assert_eq!(
         session.model(),
@@ -596,13 +580,13 @@ fn an_own_model_replaces_the_bundled_one() {
         }]
     );
     assert_eq!(session.model(), &ModelState::Preparing);
-    let (card, effects) = give_image(&mut session, "a.png", b"1");
+    let (card, effects) = give_image(&mut session, "a.png");
     assert_eq!(effects, vec![], "images wait while the new model loads");
     assert_eq!(
-        session.handle::<&str>(arrived(2, own_files())),
+        session.handle(arrived(2, own_files())),
         vec![load(&own_files())]
     );
-    assert_eq!(session.handle::<&str>(ready()), vec![classify(card, b"1")]);
+    assert_eq!(session.handle(ready()), vec![classify(card, "a.png")]);
     assert_eq!(
         session.source(),
         &ModelSource::Local {
@@ -611,10 +595,10 @@ fn an_own_model_replaces_the_bundled_one() {
     );
     assert_eq!(session.refused(), None);
     // A crash now re-sends the own model, not the bundled one.
-    session.handle::<&str>(Event::WorkerCrashed("boom".into()));
-    session.handle::<&str>(Event::Retry);
+    session.handle(Event::WorkerCrashed("boom".into()));
+    session.handle(Event::Retry);
     assert_eq!(
-        session.handle::<&str>(said(WorkerOutput::Started)),
+        session.handle(said(WorkerOutput::Started)),
         vec![load(&own_files())]
     );
 }
@@ -623,13 +607,13 @@ fn an_own_model_replaces_the_bundled_one() {
 fn a_refused_own_model_keeps_the_bundled_one_in_use() {
     let mut session = ready_page();
     session.handle(own_model_chosen());
-    let (card, _) = give_image(&mut session, "a.png", b"1");
-    session.handle::<&str>(arrived(2, own_files()));
+    let (card, _) = give_image(&mut session, "a.png");
+    session.handle(arrived(2, own_files()));
     let failure = ModelFailure::Onnx {
         detail: "bad graph".into(),
     };
-    let effects = session.handle::<&str>(said(WorkerOutput::ModelFailed(failure.clone())));
-    assert_eq!(effects, vec![classify(card, b"1")]);
+    let effects = session.handle(said(WorkerOutput::ModelFailed(failure.clone())));
+    assert_eq!(effects, vec![classify(card, "a.png")]);
     assert_eq!(
         session.model(),
         &ModelState::Ready {
@@ -652,7 +636,7 @@ fn an_unreadable_own_model_keeps_the_bundled_one_in_use() {
     let problem = ModelProblem::NotText {
         name: "model.json".into(),
     };
-    session.handle::<&str>(Event::ModelFilesArrived {
+    session.handle(Event::ModelFilesArrived {
         ticket: 2,
         result: Err(problem.clone()),
     });
@@ -662,14 +646,14 @@ fn an_unreadable_own_model_keeps_the_bundled_one_in_use() {
 
 #[test]
 fn a_refused_model_with_nothing_to_fall_back_on_fails() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(said(WorkerOutput::Started));
-    session.handle::<&str>(arrived(1, bundled_files()));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(said(WorkerOutput::Started));
+    session.handle(arrived(1, bundled_files()));
     let failure = ModelFailure::Checksum {
         expected: "aa".into(),
         actual: "bb".into(),
     };
-    session.handle::<&str>(said(WorkerOutput::ModelFailed(failure.clone())));
+    session.handle(said(WorkerOutput::ModelFailed(failure.clone())));
     assert_eq!(
         session.model(),
         &ModelState::Failed(ModelProblem::Refused(failure))
@@ -692,16 +676,16 @@ fn an_own_model_that_is_not_a_pair_is_explained_and_changes_nothing() {
 
 #[test]
 fn an_own_model_chosen_during_the_download_wins_over_it() {
-    let (mut session, _): (Session, Effects) = Session::start(None, clock);
-    session.handle::<&str>(said(WorkerOutput::Started));
+    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    session.handle(said(WorkerOutput::Started));
     session.handle(own_model_chosen());
     assert_eq!(
-        session.handle::<&str>(arrived(1, bundled_files())),
+        session.handle(arrived(1, bundled_files())),
         vec![],
         "the superseded download is dropped"
     );
     assert_eq!(
-        session.handle::<&str>(arrived(2, own_files())),
+        session.handle(arrived(2, own_files())),
         vec![load(&own_files())]
     );
 }
@@ -710,8 +694,8 @@ fn an_own_model_chosen_during_the_download_wins_over_it() {
 fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
     let mut session = ready_page();
     session.handle(own_model_chosen());
-    session.handle::<&str>(arrived(2, own_files()));
-    session.handle::<&str>(Event::WorkerCrashed("RuntimeError: unreachable".into()));
+    session.handle(arrived(2, own_files()));
+    session.handle(Event::WorkerCrashed("RuntimeError: unreachable".into()));
     assert_eq!(
         session.source(),
         &ModelSource::Served {
@@ -719,9 +703,9 @@ fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
         },
         "the model that may have stopped the worker is not sent again"
     );
-    session.handle::<&str>(Event::Retry);
+    session.handle(Event::Retry);
     assert_eq!(
-        session.handle::<&str>(said(WorkerOutput::Started)),
+        session.handle(said(WorkerOutput::Started)),
         vec![load(&bundled_files())]
     );
 }
@@ -729,19 +713,19 @@ fn a_crash_while_an_own_model_loads_sends_the_previous_model_on_retry() {
 #[test]
 fn an_own_model_chosen_after_a_crash_restarts_the_worker() {
     let mut session = ready_page();
-    session.handle::<&str>(Event::WorkerCrashed("boom".into()));
+    session.handle(Event::WorkerCrashed("boom".into()));
     let effects = session.handle(own_model_chosen());
     assert_eq!(effects[0], Effect::SpawnWorker);
     assert_eq!(session.model(), &ModelState::Preparing);
-    session.handle::<&str>(said(WorkerOutput::Started));
+    session.handle(said(WorkerOutput::Started));
     assert_eq!(
-        session.handle::<&str>(arrived(2, own_files())),
+        session.handle(arrived(2, own_files())),
         vec![load(&own_files())]
     );
 }
 
 #[test]
-fn a_file_over_the_size_limit_is_refused_unread_and_one_at_the_limit_is_read() {
+fn a_file_over_the_size_limit_is_refused_unsent_and_one_at_the_limit_goes_to_the_worker() {
     let mut session = ready_page();
     let file = |name: &'static str, size| Chosen {
         name: name.to_string(),
@@ -756,14 +740,11 @@ fn a_file_over_the_size_limit_is_refused_unread_and_one_at_the_limit_is_read() {
     assert_eq!(
         effects,
         vec![
-            Effect::ReadFile {
-                card: 0,
-                file: "at-limit.bin"
-            },
             Effect::RevokePreview("blob:over-limit.bin".into()),
+            classify(0, "at-limit.bin"),
         ]
     );
-    assert_eq!(status(&session, 0), &Status::Reading);
+    assert_eq!(status(&session, 0), &Status::Classifying);
     assert_eq!(
         problem(&session, 1),
         &CardProblem::FileTooLarge {
@@ -792,21 +773,21 @@ fn scored(x: u32, w: u32, p: f32) -> worker_protocol::ScoredBox {
 }
 
 /// A ready page with one answered card, whose verdict has `crops`.
-fn answered(crops: Vec<worker_protocol::ScoredBox>) -> (Session, u64) {
+fn answered(crops: Vec<worker_protocol::ScoredBox>) -> (Page, u64) {
     let mut session = ready_page();
-    let (card, _) = give_image(&mut session, "a.png", &[1]);
+    let (card, _) = give_image(&mut session, "a.png");
     let verdict = Verdict {
         crops,
         ..verdict(0.9)
     };
-    session.handle::<&str>(said(WorkerOutput::Classified {
+    session.handle(said(WorkerOutput::Classified {
         card,
         outcome: Ok(verdict),
     }));
     (session, card)
 }
 
-fn evidence(session: &Session, card: u64) -> &Evidence {
+fn evidence(session: &Page, card: u64) -> &Evidence {
     &session
         .cards()
         .iter()
@@ -815,7 +796,7 @@ fn evidence(session: &Session, card: u64) -> &Evidence {
         .evidence
 }
 
-fn toggle(session: &mut Session, card: u64) -> Effects {
+fn toggle(session: &mut Page, card: u64) -> Effects {
     session.handle(Event::EvidenceToggled { card })
 }
 
@@ -869,7 +850,7 @@ fn a_model_without_crops_asks_the_worker_once_and_shows_its_answer() {
     assert_eq!(evidence(&session, card), &Evidence::Hidden(None));
     assert_eq!(toggle(&mut session, card), vec![]);
     assert_eq!(evidence(&session, card), &Evidence::Computing);
-    session.handle::<&str>(explained(card, Ok(occlusion())));
+    session.handle(explained(card, Ok(occlusion())));
     assert_eq!(
         evidence(&session, card),
         &Evidence::Shown(HeatMap::from_occlusion(&occlusion()))
@@ -885,7 +866,7 @@ fn a_map_that_arrives_after_the_toggle_went_off_is_kept_hidden() {
     let (mut session, card) = answered(vec![]);
     toggle(&mut session, card);
     toggle(&mut session, card);
-    session.handle::<&str>(explained(card, Ok(occlusion())));
+    session.handle(explained(card, Ok(occlusion())));
     assert_eq!(
         evidence(&session, card),
         &Evidence::Hidden(Some(HeatMap::from_occlusion(&occlusion())))
@@ -896,7 +877,7 @@ fn a_map_that_arrives_after_the_toggle_went_off_is_kept_hidden() {
 fn a_forgotten_image_says_so_and_the_toggle_can_ask_again() {
     let (mut session, card) = answered(vec![]);
     toggle(&mut session, card);
-    session.handle::<&str>(explained(card, Err(Failure::Forgotten)));
+    session.handle(explained(card, Err(Failure::Forgotten)));
     assert_eq!(
         evidence(&session, card),
         &Evidence::Failed(CardProblem::Worker(Failure::Forgotten))
@@ -909,7 +890,7 @@ fn a_forgotten_image_says_so_and_the_toggle_can_ask_again() {
 fn an_explanation_lost_with_the_worker_or_garbled_says_why() {
     let (mut session, card) = answered(vec![]);
     toggle(&mut session, card);
-    session.handle::<&str>(Event::WorkerCrashed("killed".into()));
+    session.handle(Event::WorkerCrashed("killed".into()));
     assert_eq!(
         evidence(&session, card),
         &Evidence::Failed(CardProblem::WorkerStopped)
@@ -918,7 +899,7 @@ fn an_explanation_lost_with_the_worker_or_garbled_says_why() {
 
     let (mut session, card) = answered(vec![]);
     toggle(&mut session, card);
-    session.handle::<&str>(Event::WorkerGarbled("bad".into()));
+    session.handle(Event::WorkerGarbled("bad".into()));
     assert_eq!(
         evidence(&session, card),
         &Evidence::Failed(CardProblem::VersionMismatch {
@@ -931,7 +912,7 @@ fn an_explanation_lost_with_the_worker_or_garbled_says_why() {
 #[test]
 fn only_answered_cards_have_a_toggle() {
     let mut session = ready_page();
-    let (card, _) = give_image(&mut session, "a.png", &[1]);
+    let (card, _) = give_image(&mut session, "a.png");
     assert_eq!(toggle(&mut session, card), vec![]);
     assert_eq!(evidence(&session, card), &Evidence::Hidden(None));
     assert_eq!(toggle(&mut session, 99), vec![]);
@@ -941,8 +922,8 @@ fn only_answered_cards_have_a_toggle() {
 fn an_explanation_waits_for_a_model_that_is_loading() {
     let (mut session, card) = answered(vec![]);
     session.handle(own_model_chosen());
-    session.handle::<&str>(arrived(2, own_files()));
+    session.handle(arrived(2, own_files()));
     assert_eq!(toggle(&mut session, card), vec![]);
     assert_eq!(evidence(&session, card), &Evidence::Computing);
-    assert_eq!(session.handle::<&str>(ready()), vec![explain(card)]);
+    assert_eq!(session.handle(ready()), vec![explain(card)]);
 }

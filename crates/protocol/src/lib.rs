@@ -2,7 +2,16 @@
 //!
 //! The page sends [`WorkerInput`]s and the worker answers with [`WorkerOutput`]s. Both
 //! travel as bytes ([`encode`], [`decode`]) in a `Uint8Array` whose buffer is transferred,
-//! so a 60 MB model or a 20-megapixel photo is not copied through structured cloning.
+//! so a 60 MB model is not copied through structured cloning.
+//!
+//! An image file does not travel as bytes: the page never reads it. Each message from the
+//! page is a JS array whose first element is the encoded [`WorkerInput`]; for
+//! [`WorkerInput::Classify`] its second element is the user's `File` (a `Blob`, which
+//! structured cloning shares without copying its data). The worker reads the file's head
+//! first and refuses a huge image or hands an unknown format to the browser's decoder
+//! before it reads the whole file. A `Classify` without its file is answered as
+//! [`WorkerOutput::Garbled`]. The worker's answers are the bare `Uint8Array`.
+//!
 //! This crate has no model code, so the page's wasm stays small.
 
 use serde::de::DeserializeOwned;
@@ -19,13 +28,11 @@ pub enum WorkerInput {
         #[serde(with = "serde_bytes")]
         onnx: Vec<u8>,
     },
-    /// Classify one image file.
+    /// Classify the image file posted beside this request (see the crate's documentation),
+    /// in any format the worker may or may not understand.
     Classify {
         /// The page's id for the file's result card.
         card: u64,
-        /// The file's bytes, in any format the worker may or may not understand.
-        #[serde(with = "serde_bytes")]
-        bytes: Vec<u8>,
     },
     /// Say where in a classified image the answer comes from (an occlusion map), for a
     /// model without crops. The worker keeps what it needs of the last images it
@@ -53,9 +60,6 @@ pub enum WorkerInputRef<'a> {
     Classify {
         /// The page's id for the file's result card.
         card: u64,
-        /// The file's bytes.
-        #[serde(with = "serde_bytes")]
-        bytes: &'a [u8],
     },
     /// [`WorkerInput::Explain`].
     Explain {
@@ -131,6 +135,11 @@ pub enum ModelFailure {
 /// Why one image got no verdict. The page words it for people, with the file's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Failure {
+    /// The file could not be read (it was moved, deleted or changed since it was chosen).
+    Unreadable {
+        /// The browser's description.
+        detail: String,
+    },
     /// The file has no bytes at all.
     Empty,
     /// The bytes are not in an image format the worker (nor the browser) can decode.
@@ -279,10 +288,7 @@ mod tests {
                 meta_json: "{\"a\": 1}".into(),
                 onnx: vec![0, 1, 2, 255],
             },
-            WorkerInput::Classify {
-                card: 42,
-                bytes: vec![137, 80, 78, 71],
-            },
+            WorkerInput::Classify { card: 42 },
             WorkerInput::Explain { card: 42 },
         ];
         for input in inputs {
@@ -305,15 +311,8 @@ mod tests {
             }
         );
         assert_eq!(
-            decode::<WorkerInput>(&encode(&WorkerInputRef::Classify {
-                card: 9,
-                bytes: &onnx,
-            }))
-            .unwrap(),
-            WorkerInput::Classify {
-                card: 9,
-                bytes: onnx.to_vec(),
-            }
+            decode::<WorkerInput>(&encode(&WorkerInputRef::Classify { card: 9 })).unwrap(),
+            WorkerInput::Classify { card: 9 }
         );
         assert_eq!(
             decode::<WorkerInput>(&encode(&WorkerInputRef::Explain { card: 3 })).unwrap(),
@@ -414,6 +413,12 @@ mod tests {
                 card: 8,
                 outcome: Err(Failure::Truncated),
             },
+            WorkerOutput::Classified {
+                card: 9,
+                outcome: Err(Failure::Unreadable {
+                    detail: "NotReadableError".into(),
+                }),
+            },
         ];
         for output in outputs {
             assert_eq!(decode::<WorkerOutput>(&encode(&output)).unwrap(), output);
@@ -422,9 +427,9 @@ mod tests {
 
     #[test]
     fn bytes_are_sent_compactly() {
-        let input = WorkerInput::Classify {
-            card: 1,
-            bytes: vec![7; 1000],
+        let input = WorkerInput::LoadModel {
+            meta_json: String::new(),
+            onnx: vec![7; 1000],
         };
         assert!(
             encode(&input).len() < 1100,

@@ -3,7 +3,6 @@
 //! shrunk size: `createImageBitmap`, drawn onto an `OffscreenCanvas` and read back as RGBA.
 
 use classifier::preprocess::{self, PreprocessError};
-use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -13,16 +12,16 @@ use web_sys::{
 
 use crate::engine::BrowserPixels;
 
-/// Decodes `bytes` with the browser, at `size` (width, height) when given (for a very
-/// large image the classifier reads too: only the shrunk pixels enter the worker's
-/// memory). A file the browser cannot read either is [`PreprocessError::Unsupported`]
+/// Decodes the image file `file` with the browser, which reads it itself, at `size`
+/// (width, height) when given (for a very large image the classifier reads too: only the
+/// shrunk pixels enter the worker's memory). A file the browser cannot read either is [`PreprocessError::Unsupported`]
 /// (or [`PreprocessError::Corrupt`] when the classifier recognised its format); an image
 /// over the pixel limit is refused from its size, before it is drawn.
 pub async fn decode(
-    bytes: &[u8],
+    file: &Blob,
     size: Option<(u32, u32)>,
 ) -> Result<BrowserPixels, PreprocessError> {
-    let bitmap = bitmap_of(bytes, size).await.ok_or_else(|| match size {
+    let bitmap = bitmap_of(file, size).await.ok_or_else(|| match size {
         None => PreprocessError::Unsupported,
         Some(_) => PreprocessError::Corrupt("the browser could not decode the image".into()),
     })?;
@@ -40,18 +39,16 @@ pub async fn decode(
     })
 }
 
-async fn bitmap_of(bytes: &[u8], size: Option<(u32, u32)>) -> Option<ImageBitmap> {
-    let parts = Array::of1(&Uint8Array::from(bytes));
-    let blob = Blob::new_with_u8_array_sequence(&parts).ok()?;
+async fn bitmap_of(blob: &Blob, size: Option<(u32, u32)>) -> Option<ImageBitmap> {
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let promise = match size {
-        None => scope.create_image_bitmap_with_blob(&blob),
+        None => scope.create_image_bitmap_with_blob(blob),
         Some((width, height)) => {
             let options = ImageBitmapOptions::new();
             options.set_resize_width(width);
             options.set_resize_height(height);
             options.set_resize_quality(ResizeQuality::High);
-            scope.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options)
+            scope.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options)
         }
     }
     .ok()?;

@@ -1,8 +1,13 @@
 //! What the worker does with each request, independent of the Web Worker machinery.
 //!
+//! An image file comes as a handle, not as bytes, and the engine asks for what it needs
+//! of it step by step ([`Step`]): first its head ([`HEAD_BYTES`], [`Engine::head`]),
+//! which is enough to refuse an image over the pixel limit or to see that the classifier
+//! does not read the format, and only then the whole file ([`Engine::whole`]).
+//!
 //! A file the classifier's own decoder does not read (AVIF, ICO…) is not refused at once:
-//! [`Engine::handle`] asks for the browser's decoder ([`Step::DecodeInBrowser`]), and the
-//! pixels it makes go through the same checks, resize and model
+//! the engine asks for the browser's decoder ([`Step::DecodeInBrowser`]), which reads the
+//! file itself, and the pixels it makes go through the same checks, resize and model
 //! ([`Engine::classify_decoded`]). So does a very large image, decoded by the browser at
 //! its shrunk size ([`preprocess::shrunk_size`]).
 //!
@@ -28,6 +33,12 @@ use worker_protocol::{
 /// size, e.g. 96 × 96 × 3 bytes).
 pub const VIEWS_KEPT: usize = 32;
 
+/// How much of a file the engine reads first ([`Step::ReadHead`]): 256 KiB, enough for
+/// the header of every format the classifier reads, even a JPEG with large EXIF and
+/// colour profile segments before its frame. A head that ends before the header does
+/// costs only the whole file's read, never a refusal.
+pub const HEAD_BYTES: u64 = 256 * 1024;
+
 /// Holds the loaded model (once) and answers [`WorkerInput`]s.
 #[derive(Debug, Default)]
 pub struct Engine {
@@ -48,18 +59,31 @@ struct Kept {
 pub enum Step {
     /// Send this answer to the page.
     Reply(WorkerOutput),
-    /// Decode the bytes with the browser, then hand the pixels to
+    /// Read the first [`HEAD_BYTES`] of the card's file (all of a smaller one) and hand
+    /// them to [`Engine::head`].
+    ReadHead {
+        /// The card asking.
+        card: u64,
+        /// When the work on it started (for the verdict's time).
+        started_ms: f64,
+    },
+    /// Read the whole file and hand it to [`Engine::whole`].
+    ReadWhole {
+        /// The card asking.
+        card: u64,
+        /// When the work on it started.
+        started_ms: f64,
+    },
+    /// Decode the file with the browser, then hand the pixels to
     /// [`Engine::classify_decoded`]: the classifier does not read this format, or the image
     /// is so large that it is to be decoded straight at its shrunk size
     /// ([`preprocess::shrunk_size`]), so the full-size pixels never enter the worker's memory.
     DecodeInBrowser {
         /// The card asking.
         card: u64,
-        /// The file's bytes.
-        bytes: Vec<u8>,
         /// The size to decode at (width, height), or `None` for the image's own size.
         size: Option<(u32, u32)>,
-        /// When the work on it started (for the verdict's time).
+        /// When the work on it started.
         started_ms: f64,
     },
 }
@@ -92,38 +116,85 @@ impl Engine {
                     Err(failure) => WorkerOutput::ModelFailed(failure),
                 })
             }
-            WorkerInput::Classify { card, bytes } => {
-                if self.classifier.is_none() {
-                    return Step::Reply(WorkerOutput::Classified {
-                        card,
-                        outcome: Err(Failure::NoModel),
-                    });
-                }
-                let started_ms = now_ms();
-                let probed = preprocess::probe(&bytes);
-                // The browser decodes what the classifier cannot, and very large images
-                // straight at their shrunk size.
-                let browser_size = match probed {
-                    Err(PreprocessError::Unsupported) => Some(None),
-                    Ok((width, height)) => preprocess::shrunk_size(width, height).map(Some),
-                    Err(_) => None,
-                };
-                if let Some(size) = browser_size {
-                    return Step::DecodeInBrowser {
-                        card,
-                        bytes,
-                        size,
-                        started_ms,
-                    };
-                }
-                let decoded = probed.and_then(|_| preprocess::decode_upright(&bytes));
-                Step::Reply(self.classify(card, decoded, Decoder::Builtin, started_ms, now_ms))
-            }
+            WorkerInput::Classify { card } => match self.classifier {
+                None => refuse(card, Failure::NoModel),
+                Some(_) => Step::ReadHead {
+                    card,
+                    started_ms: now_ms(),
+                },
+            },
             WorkerInput::Explain { card } => Step::Reply(WorkerOutput::Explained {
                 card,
                 outcome: self.explain(card, now_ms),
             }),
         }
+    }
+
+    /// Goes on with a [`Step::ReadHead`] file from its head (or why it could not be read;
+    /// the browser's description) and its size in bytes: refuses it when the head already
+    /// says it is over the pixel limit, hands an unknown format to the browser, and asks
+    /// for the whole file otherwise. A head that is the whole file is classified at once.
+    pub fn head(
+        &mut self,
+        card: u64,
+        head: Result<Vec<u8>, String>,
+        file_bytes: u64,
+        started_ms: f64,
+        now_ms: impl Fn() -> f64,
+    ) -> Step {
+        let head = match head {
+            Ok(head) if head.len() as u64 >= file_bytes => {
+                return self.whole(card, Ok(head), started_ms, now_ms);
+            }
+            Ok(head) => head,
+            Err(detail) => return refuse(card, Failure::Unreadable { detail }),
+        };
+        match preprocess::check_head(&head) {
+            Err(PreprocessError::Unsupported) => Step::DecodeInBrowser {
+                card,
+                size: None,
+                started_ms,
+            },
+            Err(error @ PreprocessError::TooLarge { .. }) => {
+                refuse(card, failures::of_image(&error))
+            }
+            // Anything else may be the head ending inside the header: the whole file says.
+            _ => Step::ReadWhole { card, started_ms },
+        }
+    }
+
+    /// Classifies a [`Step::ReadWhole`] file from its bytes (or says why it could not be
+    /// read), unless the browser is to decode it ([`Step::DecodeInBrowser`]).
+    pub fn whole(
+        &mut self,
+        card: u64,
+        bytes: Result<Vec<u8>, String>,
+        started_ms: f64,
+        now_ms: impl Fn() -> f64,
+    ) -> Step {
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(detail) => return refuse(card, Failure::Unreadable { detail }),
+        };
+        let probed = preprocess::probe(&bytes);
+        // The browser decodes what the classifier cannot, and very large images straight
+        // at their shrunk size.
+        let browser_size = match probed {
+            Err(PreprocessError::Unsupported) => Some(None),
+            Ok((width, height)) => preprocess::shrunk_size(width, height).map(Some),
+            Err(_) => None,
+        };
+        if let Some(size) = browser_size {
+            return Step::DecodeInBrowser {
+                card,
+                size,
+                started_ms,
+            };
+        }
+        let decoded = probed.and_then(|_| preprocess::decode_upright(&bytes));
+        // The file's bytes go before the model runs.
+        drop(bytes);
+        Step::Reply(self.classify(card, decoded, Decoder::Builtin, started_ms, now_ms))
     }
 
     /// Classifies what the browser's decoder made of a [`Step::DecodeInBrowser`] file (or
@@ -205,6 +276,14 @@ impl Engine {
             .map_err(|e| failures::of_classify(&e))?;
         Ok(occlusion(&map, kept.image_size, now_ms() - started_ms))
     }
+}
+
+/// The answer that a card's image gets no verdict, for this reason.
+fn refuse(card: u64, failure: Failure) -> Step {
+    Step::Reply(WorkerOutput::Classified {
+        card,
+        outcome: Err(failure),
+    })
 }
 
 fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, ModelFailure> {
@@ -329,8 +408,42 @@ mod tests {
         engine
     }
 
+    /// What the worker does with a file of `bytes`: the engine's steps, reading from
+    /// `bytes` as the worker reads from the file, until it answers or asks for the
+    /// browser's decoder. Gives that last step and the reads it asked for.
+    fn run(
+        engine: &mut Engine,
+        card: u64,
+        bytes: &[u8],
+        now_ms: &dyn Fn() -> f64,
+    ) -> (Step, Vec<&'static str>) {
+        let mut reads = Vec::new();
+        let mut step = engine.handle(WorkerInput::Classify { card }, now_ms);
+        loop {
+            step = match step {
+                Step::ReadHead { card, started_ms } => {
+                    reads.push("head");
+                    let head = bytes[..bytes.len().min(HEAD_BYTES as usize)].to_vec();
+                    engine.head(card, Ok(head), bytes.len() as u64, started_ms, now_ms)
+                }
+                Step::ReadWhole { card, started_ms } => {
+                    reads.push("whole");
+                    engine.whole(card, Ok(bytes.to_vec()), started_ms, now_ms)
+                }
+                answer => return (answer, reads),
+            }
+        }
+    }
+
     fn classify(engine: &mut Engine, card: u64, bytes: Vec<u8>) -> Step {
-        engine.handle(WorkerInput::Classify { card, bytes }, clock)
+        run(engine, card, &bytes, &clock).0
+    }
+
+    fn refused(card: u64, failure: Failure) -> Step {
+        Step::Reply(WorkerOutput::Classified {
+            card,
+            outcome: Err(failure),
+        })
     }
 
     #[test]
@@ -365,10 +478,9 @@ mod tests {
         let mut engine = bundled();
         let avif = hostile_fixtures::make::avif();
         assert_eq!(
-            classify(&mut engine, 3, avif.clone()),
+            classify(&mut engine, 3, avif),
             Step::DecodeInBrowser {
                 card: 3,
-                bytes: avif,
                 size: None,
                 started_ms: 0.0
             }
@@ -504,13 +616,7 @@ mod tests {
             ticks.set(ticks.get() + 1.0);
             ticks.get()
         };
-        let step = engine.handle(
-            WorkerInput::Classify {
-                card: 1,
-                bytes: hostile_fixtures::make::png(),
-            },
-            tick,
-        );
+        let (step, _) = run(&mut engine, 1, &hostile_fixtures::make::png(), &tick);
         let verdict = verdict_of(step);
         assert_eq!((verdict.run_ms, verdict.infer_ms), (1.0, 3.0));
     }
@@ -547,6 +653,95 @@ mod tests {
         assert_eq!(
             verdict_of(classify(&mut engine, 6, at_threshold)).decoder,
             Decoder::Builtin
+        );
+    }
+
+    /// `bytes` with zeros after them up to twice [`HEAD_BYTES`]: past the end of an image,
+    /// where its decoder never looks.
+    fn padded(mut bytes: Vec<u8>) -> Vec<u8> {
+        bytes.resize(2 * HEAD_BYTES as usize, 0);
+        bytes
+    }
+
+    #[test]
+    fn a_file_over_the_pixel_limit_or_of_an_unknown_format_is_judged_by_its_head_alone() {
+        use hostile_fixtures::make;
+        let mut engine = bundled();
+        for bomb in [make::bomb_png(), make::bomb_gif()] {
+            let (step, reads) = run(&mut engine, 1, &padded(bomb), &clock);
+            let size = Some((30_000, 30_000));
+            let limit_pixels = preprocess::MAX_PIXELS;
+            assert_eq!(step, refused(1, Failure::TooLarge { size, limit_pixels }));
+            assert_eq!(reads, ["head"]);
+        }
+        for unknown in [make::zeros(5 * HEAD_BYTES as usize), padded(make::avif())] {
+            let (step, reads) = run(&mut engine, 2, &unknown, &clock);
+            let browser = Step::DecodeInBrowser {
+                card: 2,
+                size: None,
+                started_ms: 0.0,
+            };
+            assert_eq!((step, reads), (browser, vec!["head"]));
+        }
+    }
+
+    #[test]
+    fn a_small_file_is_read_once_and_a_larger_one_whole_after_its_head() {
+        use hostile_fixtures::make;
+        let mut engine = bundled();
+        let (step, reads) = run(&mut engine, 1, &make::png(), &clock);
+        assert_eq!(verdict_of(step).decoder, Decoder::Builtin);
+        assert_eq!(reads, ["head"]);
+        let (step, reads) = run(&mut engine, 2, &make::empty(), &clock);
+        assert_eq!((step, reads), (refused(2, Failure::Empty), vec!["head"]));
+        // A JPEG whose header outgrows the head (segments an application may add, as large
+        // as EXIF or a colour profile can be): the head is cut off, the file is not.
+        let jpeg = make::jpeg();
+        let segment = |_| {
+            let mut segment = vec![0xFF, 0xEF, 0xFF, 0xFF];
+            segment.resize(2 + 0xFFFF, b'x');
+            segment
+        };
+        let padding: Vec<u8> = (0..5).flat_map(segment).collect();
+        let long_header = [&jpeg[..2], &padding, &jpeg[2..]].concat();
+        assert!(long_header.len() as u64 > HEAD_BYTES + 0xFFFF);
+        assert!(preprocess::check_head(&long_header[..HEAD_BYTES as usize]).is_err());
+        let (step, reads) = run(&mut engine, 3, &long_header, &clock);
+        assert_eq!(verdict_of(step).decoder, Decoder::Builtin);
+        assert_eq!(reads, ["head", "whole"]);
+        // A cut-off file whose head passes is refused from the whole file.
+        let truncated = make::truncated_png();
+        let cut = truncated.len() / 2;
+        let head = truncated[..cut].to_vec();
+        assert_eq!(preprocess::check_head(&head), Ok(()));
+        let size = truncated.len() as u64;
+        assert_eq!(
+            engine.head(4, Ok(head), size, 0.0, clock),
+            Step::ReadWhole {
+                card: 4,
+                started_ms: 0.0
+            }
+        );
+        assert_eq!(
+            engine.whole(4, Ok(truncated), 0.0, clock),
+            refused(4, Failure::Truncated)
+        );
+    }
+
+    #[test]
+    fn a_file_the_browser_cannot_read_is_refused_as_unreadable() {
+        let mut engine = bundled();
+        let unreadable = || Err("NotReadableError".to_string());
+        let failure = Failure::Unreadable {
+            detail: "NotReadableError".into(),
+        };
+        assert_eq!(
+            engine.head(1, unreadable(), 1000, 0.0, clock),
+            refused(1, failure.clone())
+        );
+        assert_eq!(
+            engine.whole(2, unreadable(), 0.0, clock),
+            refused(2, failure)
         );
     }
 }
