@@ -1,7 +1,9 @@
-//! Smaller model files: the weights of every `Conv` and `Gemm` stored as int8 with one
-//! scale per output channel, each behind a `DequantizeLinear` node. tract folds those nodes
-//! into f32 constants when it loads the model, so the model still computes in f32; only
-//! the file (and its download) is about four times smaller.
+//! Smaller model files: the weights of every `Conv` and `Gemm` stored as int8, each behind
+//! a `DequantizeLinear` node: a `Conv` with one f16 scale per kernel (output × input
+//! channel, a `Cast` and a `Mul` after the dequantisation), a `Gemm` with one scale per
+//! output channel. The classifier folds those nodes into f32 constants when it loads the
+//! model, so the model still computes in f32; only the file (and its download) is about
+//! a third of the f32 one.
 
 use std::collections::HashMap;
 
@@ -140,7 +142,8 @@ fn channel_means(
 /// How one layer's weight is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {
-    /// int8 per output channel behind `DequantizeLinear`.
+    /// int8 behind `DequantizeLinear`: one f16 scale per kernel for a `Conv`, one scale
+    /// per output channel for a `Gemm`.
     Int8,
     /// IEEE half precision behind `Cast`.
     F16,
@@ -150,9 +153,12 @@ pub enum Storage {
 
 /// Stores the weights of every `Conv` and `Gemm` of `onnx` as `storage` says for each
 /// weight name and returns the new file. Weights shared with other nodes stay f32, and so
-/// do biases. With `means` (see [`InputMeans`]), int8 layers are quantised activation-aware
-/// (input channels that carry more signal get finer steps) and each bias absorbs the mean
-/// error its layer's int8 weights make on typical inputs (bias correction).
+/// do biases. A `Conv` kernel of 3×3 weights gets its own scale: measured on the 128×128
+/// model, that cut the largest probability change over a dataset about threefold against one
+/// scale per output channel, for 22 % more bytes than int8 alone. With `means` (see
+/// [`InputMeans`]), int8 `Gemm` layers are quantised activation-aware (input channels that
+/// carry more signal get finer steps) and every int8 layer's bias absorbs the mean error its
+/// weights make on typical inputs (bias correction).
 pub fn compress(
     onnx: &[u8],
     means: Option<&InputMeans>,
@@ -206,6 +212,54 @@ pub fn compress(
             continue;
         }
         let channel_means = means.and_then(|m| m.0.get(&layer.data));
+        if let Some(kernel) = kernel_size(&layer, &dims).filter(|_| store == Storage::Int8) {
+            let (quantized, scales) = quantize_per_kernel(&values, kernel);
+            let dequantized: Vec<f32> = quantized
+                .iter()
+                .enumerate()
+                .map(|(k, q)| f32::from(*q) * scales[k / kernel].to_f32())
+                .collect();
+            if let Some(m) = channel_means {
+                let correction = bias_correction(&values, &dequantized, &shape, &layer, &m.mean);
+                correct_bias(graph, &layer, &correction)?;
+                summary.corrected_biases += 1;
+            }
+            let (q, unit, zero, scale, steps) = (
+                format!("{name}_int8"),
+                format!("{name}_unit"),
+                format!("{name}_zero"),
+                format!("{name}_kernel_scale_f16"),
+                format!("{name}_steps"),
+            );
+            let mut scale_dims = dims_i64.clone();
+            scale_dims[2..].fill(1);
+            graph.initializer.extend([
+                tensor_i8(&q, &dims_i64, &quantized),
+                onnx_graph::tensor_f32(&unit, &[], &[1.0]),
+                tensor_i8(&zero, &[], &[0]),
+                TensorProto {
+                    name: scale.clone(),
+                    dims: scale_dims,
+                    data_type: DataType::Float16 as i32,
+                    raw_data: scales.iter().flat_map(|s| s.to_le_bytes()).collect(),
+                    ..Default::default()
+                },
+            ]);
+            let scale_f32 = format!("{name}_kernel_scale");
+            decode_nodes.extend([
+                node("DequantizeLinear", &[&q, &unit, &zero], &steps, vec![]),
+                node(
+                    "Cast",
+                    &[&scale],
+                    &scale_f32,
+                    vec![attr_int("to", DataType::Float as i64)],
+                ),
+                node("Mul", &[&steps, &scale_f32], &name, vec![]),
+            ]);
+            summary.tensors += 1;
+            summary.weights += values.len();
+            continue;
+        }
         let input_scale = channel_means.map(|m| activation_aware_scale(&m.mean_abs));
         let scaled: Vec<f32> = match &input_scale {
             Some(t) => values
@@ -442,6 +496,40 @@ fn quantize_per_channel(values: &[f32], shape: &Shape, axis: usize) -> (Vec<i8>,
     (quantized, scales)
 }
 
+/// The number of weights of one kernel (one output channel × one input channel) of a
+/// `Conv` weight `[out, in, kh, kw]`; `None` for any other layer.
+fn kernel_size(layer: &Layer, dims: &[usize]) -> Option<usize> {
+    (dims.len() == 4 && layer.out_axis == 0 && layer.in_axis == 1).then(|| dims[2] * dims[3])
+}
+
+/// Symmetric int8 quantisation with one f16 scale per run of `kernel` consecutive weights
+/// (one kernel of a `Conv`): `value ≈ q × scale`. The scale is rounded to f16 before the
+/// weights are quantised with it, so the stored pair reproduces what was measured.
+fn quantize_per_kernel(values: &[f32], kernel: usize) -> (Vec<i8>, Vec<half::f16>) {
+    let scales: Vec<half::f16> = values
+        .chunks(kernel)
+        .map(|k| {
+            let max = k.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            let scale = half::f16::from_f32(if max > 0.0 { max / INT8_MAX } else { 1.0 });
+            if scale.to_f32() > 0.0 {
+                scale
+            } else {
+                half::f16::ONE
+            }
+        })
+        .collect();
+    let quantized = values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            (v / scales[k / kernel].to_f32())
+                .round()
+                .clamp(-INT8_MAX, INT8_MAX) as i8
+        })
+        .collect();
+    (quantized, scales)
+}
+
 fn tensor_f16(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
     TensorProto {
         name: name.into(),
@@ -494,6 +582,26 @@ mod tests {
         let (q, scales) = quantize_per_channel(&values, &Shape::new(&[2, 2]), 1);
         assert_eq!(scales, vec![0.5 / 127.0, 4.0 / 127.0]);
         assert_eq!(q, vec![127, 127, -64, -64]);
+    }
+
+    #[test]
+    fn every_kernel_gets_its_own_f16_scale_and_error_stays_below_half_a_step() {
+        // Two kernels of four weights, the second a hundred times smaller.
+        let values = [0.5, -0.25, 0.125, 0.3, 0.005, -0.0025, 0.001, 0.0];
+        let (q, scales) = quantize_per_kernel(&values, 4);
+        assert_eq!(scales.len(), 2);
+        assert_eq!(
+            (q[0], q[4]),
+            (127, 127),
+            "each kernel's largest weight uses the range"
+        );
+        for (k, v) in values.iter().enumerate() {
+            let step = scales[k / 4].to_f32();
+            let back = f32::from(q[k]) * step;
+            assert!((back - v).abs() <= step / 2.0 + 1e-9, "{k}: {back} vs {v}");
+        }
+        let (zeros, scale) = quantize_per_kernel(&[0.0; 9], 9);
+        assert_eq!((zeros, scale), (vec![0; 9], vec![half::f16::ONE]));
     }
 
     #[test]
