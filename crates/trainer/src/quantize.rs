@@ -446,7 +446,8 @@ fn bias_correction(
 }
 
 /// Adds `correction` to the layer's bias: a new initialiser, so a bias shared with other
-/// nodes stays as it was; a layer without a bias gets one.
+/// nodes stays as it was (one no node reads any more leaves the file); a layer without a
+/// bias gets one.
 fn correct_bias(graph: &mut GraphProto, layer: &Layer, correction: &[f32]) -> Result<()> {
     let old = graph.node[layer.node].input.get(2).cloned();
     let mut bias = match &old {
@@ -469,6 +470,12 @@ fn correct_bias(graph: &mut GraphProto, layer: &Layer, correction: &[f32]) -> Re
     let inputs = &mut graph.node[layer.node].input;
     inputs.truncate(2);
     inputs.push(name);
+    if let Some(old) = old {
+        let still_read = graph.node.iter().flat_map(|n| &n.input).any(|i| *i == old);
+        if !still_read {
+            graph.initializer.retain(|t| t.name != old);
+        }
+    }
     Ok(())
 }
 

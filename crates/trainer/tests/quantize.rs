@@ -129,6 +129,14 @@ fn calibrated_int8_corrects_every_bias_and_stays_close() {
         summary.corrected_biases, 3,
         "out_w had no bias and gets one"
     );
+    let graph = onnx_graph::decode(&int8_model).unwrap().graph.unwrap();
+    for tensor in &graph.initializer {
+        assert!(
+            graph.node.iter().flat_map(|n| &n.input).any(|i| *i == tensor.name),
+            "{} is stored but no node reads it",
+            tensor.name
+        );
+    }
     let input = &random_inputs(&mut rng, 1)[0];
     let want = run(&f32_model, input);
     let spread = want.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
