@@ -36,8 +36,6 @@ pub enum Msg {
 pub struct App {
     session: Session<File>,
     bridge: Option<WorkerBridge>,
-    /// How many threads the worker classifies on ([`bridge::pool_size`]).
-    threads: usize,
     drag_depth: i32,
     offline: OfflineStatus,
     lang: Lang,
@@ -53,11 +51,14 @@ impl Component for App {
         lang::browser::mark_document(lang);
         let paste = listen_for_paste(ctx.link().clone());
         offline::register(ctx.link().callback(Msg::Offline));
-        let (session, effects) = Session::start(query_param("model").as_deref(), page_clock_ms);
+        let (session, effects) = Session::start(
+            query_param("model").as_deref(),
+            bridge::pool_size(),
+            page_clock_ms,
+        );
         let mut app = Self {
             session,
             bridge: None,
-            threads: bridge::pool_size(),
             drag_depth: 0,
             offline: OfflineStatus::Installing,
             lang,
@@ -143,7 +144,7 @@ impl Component for App {
                         source={self.session.source().clone()}
                         refused={self.session.refused().cloned()}
                         on_retry={link.callback(|()| Msg::Session(SessionEvent::Retry))}
-                        on_own_model={link.callback(own_model)} threads={self.threads} {lang} />
+                        on_own_model={link.callback(own_model)} threads={self.session.threads()} {lang} />
                     <section id="drop-zone" class={zone_class}>
                         <p class="prompt">{ texts.drop_prompt() }</p>
                         <p class="hint">{ texts.drop_hint() }</p>
@@ -173,7 +174,7 @@ impl App {
     fn carry_out(&mut self, ctx: &Context<Self>, effects: Vec<Effect<File>>) {
         for effect in effects {
             match effect {
-                Effect::SpawnWorker => self.spawn_worker(ctx),
+                Effect::SpawnWorker { threads } => self.spawn_worker(ctx, threads),
                 Effect::StopWorker => self.bridge = None,
                 Effect::Post(request) => {
                     if let Some(bridge) = &self.bridge {
@@ -194,13 +195,14 @@ impl App {
         }
     }
 
-    /// Replaces the worker (the old one, if any, is terminated when dropped).
-    fn spawn_worker(&mut self, ctx: &Context<Self>) {
+    /// Replaces the worker (the old one, if any, is terminated when dropped) by one for
+    /// `threads` threads.
+    fn spawn_worker(&mut self, ctx: &Context<Self>, threads: usize) {
         self.bridge = None;
         let (on_output, on_garbled, on_crash) =
             (ctx.link().clone(), ctx.link().clone(), ctx.link().clone());
         match WorkerBridge::spawn(
-            self.threads,
+            threads,
             move |output| on_output.send_message(Msg::Session(SessionEvent::WorkerOutput(output))),
             move |detail| {
                 on_garbled.send_message(Msg::Session(SessionEvent::WorkerGarbled(detail)))

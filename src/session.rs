@@ -140,9 +140,12 @@ pub enum Event<F> {
 /// Something the page must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect<F> {
-    /// Start a new worker, stopping any old one; then [`WorkerOutput::Started`] or
-    /// [`Event::WorkerSpawnFailed`].
-    SpawnWorker,
+    /// Start a new worker for `threads` threads (1: the single-threaded build), stopping
+    /// any old one; then [`WorkerOutput::Started`] or [`Event::WorkerSpawnFailed`].
+    SpawnWorker {
+        /// How many threads it classifies on.
+        threads: usize,
+    },
     /// Stop the worker (it crashed; nothing it says now counts).
     StopWorker,
     /// Post a request to the worker.
@@ -185,6 +188,7 @@ pub struct Session<F> {
     fetching: Option<Fetch>,
     tickets: u64,
     next_card: u64,
+    threads: usize,
     clock: Clock,
 }
 
@@ -239,9 +243,13 @@ struct Fetch {
 }
 
 impl<F> Session<F> {
-    /// A new page: spawns the worker and downloads the model `?model=` names (or the
-    /// bundled one). `model_query` is that parameter's value.
-    pub fn start(model_query: Option<&str>, clock: Clock) -> (Self, Vec<Effect<F>>) {
+    /// A new page: spawns the worker for `threads` threads and downloads the model
+    /// `?model=` names (or the bundled one). `model_query` is that parameter's value.
+    pub fn start(
+        model_query: Option<&str>,
+        threads: usize,
+        clock: Clock,
+    ) -> (Self, Vec<Effect<F>>) {
         let mut session = Self {
             model: ModelState::Preparing,
             source: ModelSource::Served {
@@ -255,9 +263,12 @@ impl<F> Session<F> {
             fetching: None,
             tickets: 0,
             next_card: 0,
+            threads: threads.max(1),
             clock,
         };
-        let mut effects = vec![Effect::SpawnWorker];
+        let mut effects = vec![Effect::SpawnWorker {
+            threads: session.threads,
+        }];
         match model_source::served_dir(model_query) {
             Ok(dir) => session.download(dir, &mut effects),
             Err(problem) => session.model = ModelState::Failed(ModelProblem::Query(problem)),
@@ -268,6 +279,12 @@ impl<F> Session<F> {
     /// The model's progress.
     pub fn model(&self) -> &ModelState {
         &self.model
+    }
+
+    /// How many threads the current (or next) worker classifies on: the number the page
+    /// started with, or 1 once a multi-threaded worker has failed.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Which model is in use or on its way.
@@ -454,8 +471,12 @@ impl<F> Session<F> {
 
     /// The worker is gone: what it had been sent is lost, and the model waits for
     /// [`Event::Retry`].
+    /// A multi-threaded worker that is lost is replaced by the single-threaded one: what
+    /// failed may be the threads themselves (shared memory, the thread pool), and one
+    /// thread is slower but works wherever wasm does.
     fn worker_lost(&mut self, problem: ModelProblem, effects: &mut Vec<Effect<F>>) {
         self.worker = Worker::Stopped;
+        self.threads = 1;
         while self.queue.front().is_some_and(Job::posted) {
             match self.queue.pop_front() {
                 Some(Job::Image { card, .. }) => {
@@ -483,7 +504,9 @@ impl<F> Session<F> {
         }
         if self.worker == Worker::Stopped {
             self.worker = Worker::Starting;
-            effects.push(Effect::SpawnWorker);
+            effects.push(Effect::SpawnWorker {
+                threads: self.threads,
+            });
         }
         if let Some(Job::Model { source, .. }) = self.waiting_model() {
             self.source = source.clone();
@@ -528,7 +551,9 @@ impl<F> Session<F> {
         };
         if self.worker == Worker::Stopped {
             self.worker = Worker::Starting;
-            effects.push(Effect::SpawnWorker);
+            effects.push(Effect::SpawnWorker {
+                threads: self.threads,
+            });
         }
         let ticket = self.fetch(source.clone());
         self.source = source;

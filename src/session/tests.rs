@@ -102,7 +102,7 @@ fn problem(session: &Page, card: u64) -> &CardProblem {
 
 /// A page whose bundled model is loaded, with a listening worker.
 fn ready_page() -> Page {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(said(WorkerOutput::Started));
     session.handle(arrived(1, bundled_files()));
     session.handle(ready());
@@ -146,11 +146,11 @@ fn requests_go_to_the_worker_as_their_wire_form() {
 
 #[test]
 fn the_page_starts_a_worker_and_downloads_the_bundled_model() {
-    let (session, effects): (Page, Effects) = Session::start(None, clock);
+    let (session, effects): (Page, Effects) = Session::start(None, 2, clock);
     assert_eq!(
         effects,
         vec![
-            Effect::SpawnWorker,
+            Effect::SpawnWorker { threads: 2 },
             Effect::Download {
                 dir: "model".into(),
                 ticket: 1
@@ -163,7 +163,7 @@ fn the_page_starts_a_worker_and_downloads_the_bundled_model() {
 
 #[test]
 fn a_query_names_the_model_directory() {
-    let (session, effects): (Page, Effects) = Session::start(Some("models/keras/"), clock);
+    let (session, effects): (Page, Effects) = Session::start(Some("models/keras/"), 2, clock);
     assert_eq!(
         effects[1],
         Effect::Download {
@@ -182,8 +182,8 @@ fn a_query_names_the_model_directory() {
 #[test]
 fn a_foreign_query_downloads_nothing_and_retry_loads_the_bundled_model() {
     let (mut session, effects): (Page, Effects) =
-        Session::start(Some("https://evil.example/m"), clock);
-    assert_eq!(effects, vec![Effect::SpawnWorker]);
+        Session::start(Some("https://evil.example/m"), 2, clock);
+    assert_eq!(effects, vec![Effect::SpawnWorker { threads: 2 }]);
     assert!(matches!(
         session.model(),
         ModelState::Failed(ModelProblem::Query(_))
@@ -200,7 +200,7 @@ fn a_foreign_query_downloads_nothing_and_retry_loads_the_bundled_model() {
 
 #[test]
 fn download_progress_shows_until_the_files_arrive() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     let progress = Progress {
         loaded: 10,
         total: Some(100),
@@ -223,7 +223,7 @@ fn download_progress_shows_until_the_files_arrive() {
 
 #[test]
 fn the_model_waits_until_the_worker_listens() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     assert_eq!(
         session.handle(arrived(1, bundled_files())),
         vec![],
@@ -244,7 +244,7 @@ fn the_model_waits_until_the_worker_listens() {
 
 #[test]
 fn files_chosen_before_the_model_is_ready_wait_and_then_go_in_order() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     let effects = session.handle(chosen(&["a.png", "b.png"]));
     assert_eq!(effects, vec![], "the page reads nothing");
     let names: Vec<&str> = session.cards().iter().map(|c| c.name.as_str()).collect();
@@ -337,7 +337,7 @@ fn a_done_card_keeps_its_preview_until_the_page_goes() {
 
 #[test]
 fn answers_for_cards_never_posted_are_ignored() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(chosen(&["a.png"]));
     session.handle(said(WorkerOutput::Classified {
         card: 0,
@@ -388,9 +388,15 @@ fn crash_then_retry_restarts_the_worker_resends_the_model_and_classifies() {
     session.handle(Event::WorkerCrashed("killed".into()));
     let (waiting, _) = give_image(&mut session, "waiting.png");
     assert_eq!(
+        session.threads(),
+        1,
+        "the lost 2-thread worker is not tried again"
+    );
+    assert_eq!(
         session.handle(Event::Retry),
-        vec![Effect::SpawnWorker],
-        "the model the old worker had is sent again, without downloading it"
+        vec![Effect::SpawnWorker { threads: 1 }],
+        "the single-threaded worker starts; the model the old worker had is sent again, \
+         without downloading it"
     );
     assert_eq!(session.model(), &ModelState::Preparing);
     assert_eq!(
@@ -413,7 +419,7 @@ fn crash_then_retry_restarts_the_worker_resends_the_model_and_classifies() {
 
 #[test]
 fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(said(WorkerOutput::Started));
     session.handle(arrived(1, bundled_files()));
     let effects = session.handle(Event::WorkerCrashed("out of memory".into()));
@@ -421,7 +427,7 @@ fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
     assert_eq!(
         session.handle(Event::Retry),
         vec![
-            Effect::SpawnWorker,
+            Effect::SpawnWorker { threads: 1 },
             Effect::Download {
                 dir: "model".into(),
                 ticket: 2
@@ -445,7 +451,7 @@ fn a_crash_before_any_model_was_loaded_downloads_again_on_retry() {
 
 #[test]
 fn a_worker_that_cannot_start_is_spawned_again_on_retry() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(Event::WorkerSpawnFailed("SecurityError".into()));
     assert_eq!(
         session.model(),
@@ -454,7 +460,7 @@ fn a_worker_that_cannot_start_is_spawned_again_on_retry() {
         })
     );
     let effects = session.handle(Event::Retry);
-    assert_eq!(effects[0], Effect::SpawnWorker);
+    assert_eq!(effects[0], Effect::SpawnWorker { threads: 1 });
     session.handle(said(WorkerOutput::Started));
     assert_eq!(
         session.handle(arrived(2, bundled_files())),
@@ -464,7 +470,7 @@ fn a_worker_that_cannot_start_is_spawned_again_on_retry() {
 
 #[test]
 fn a_failed_download_is_tried_again_on_retry() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(said(WorkerOutput::Started));
     let problem = ModelProblem::Download {
         url: "model/model.json".into(),
@@ -553,7 +559,7 @@ fn an_answer_the_page_cannot_decode_fails_the_oldest_request() {
 
 #[test]
 fn an_undecodable_greeting_stops_the_worker() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     let effects = session.handle(Event::WorkerGarbled("not bytes".into()));
     assert_eq!(effects, vec![Effect::StopWorker]);
     assert_eq!(
@@ -646,7 +652,7 @@ fn an_unreadable_own_model_keeps_the_bundled_one_in_use() {
 
 #[test]
 fn a_refused_model_with_nothing_to_fall_back_on_fails() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(said(WorkerOutput::Started));
     session.handle(arrived(1, bundled_files()));
     let failure = ModelFailure::Checksum {
@@ -676,7 +682,7 @@ fn an_own_model_that_is_not_a_pair_is_explained_and_changes_nothing() {
 
 #[test]
 fn an_own_model_chosen_during_the_download_wins_over_it() {
-    let (mut session, _): (Page, Effects) = Session::start(None, clock);
+    let (mut session, _): (Page, Effects) = Session::start(None, 2, clock);
     session.handle(said(WorkerOutput::Started));
     session.handle(own_model_chosen());
     assert_eq!(
@@ -715,7 +721,7 @@ fn an_own_model_chosen_after_a_crash_restarts_the_worker() {
     let mut session = ready_page();
     session.handle(Event::WorkerCrashed("boom".into()));
     let effects = session.handle(own_model_chosen());
-    assert_eq!(effects[0], Effect::SpawnWorker);
+    assert_eq!(effects[0], Effect::SpawnWorker { threads: 1 });
     assert_eq!(session.model(), &ModelState::Preparing);
     session.handle(said(WorkerOutput::Started));
     assert_eq!(
@@ -926,4 +932,24 @@ fn an_explanation_waits_for_a_model_that_is_loading() {
     assert_eq!(toggle(&mut session, card), vec![]);
     assert_eq!(evidence(&session, card), &Evidence::Computing);
     assert_eq!(session.handle(ready()), vec![explain(card)]);
+}
+
+#[test]
+fn the_worker_keeps_its_threads_until_one_fails_and_then_runs_on_one() {
+    let (session, effects): (Page, Effects) = Session::start(None, 4, clock);
+    assert_eq!(session.threads(), 4);
+    assert_eq!(effects[0], Effect::SpawnWorker { threads: 4 });
+    let mut session = ready_page();
+    give_image(&mut session, "fine.png");
+    assert_eq!(session.threads(), 2, "answering keeps the threads");
+    session.handle(Event::WorkerGarbled("not a message".into()));
+    assert_eq!(
+        session.threads(),
+        2,
+        "a garbled answer does not lose the worker"
+    );
+    session.handle(Event::WorkerSpawnFailed("no SharedArrayBuffer".into()));
+    assert_eq!(session.threads(), 1);
+    let (single, _): (Page, Effects) = Session::start(None, 0, clock);
+    assert_eq!(single.threads(), 1, "never fewer than one");
 }
