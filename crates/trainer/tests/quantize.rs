@@ -132,7 +132,11 @@ fn calibrated_int8_corrects_every_bias_and_stays_close() {
     let graph = onnx_graph::decode(&int8_model).unwrap().graph.unwrap();
     for tensor in &graph.initializer {
         assert!(
-            graph.node.iter().flat_map(|n| &n.input).any(|i| *i == tensor.name),
+            graph
+                .node
+                .iter()
+                .flat_map(|n| &n.input)
+                .any(|i| *i == tensor.name),
             "{} is stored but no node reads it",
             tensor.name
         );
