@@ -5,71 +5,42 @@ use anyhow::Result;
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
 use classifier::{Classifier, ResizeFilter};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use tract_onnx::pb::{GraphProto, ModelProto, OperatorSetIdProto};
 use trainer::mixed_precision::{self, Agreement, Deviation};
-use trainer::onnx_graph::{self, Dim, attr_int, attr_ints, node, tensor_f32, value_info};
+use trainer::onnx_graph::{attr_int, attr_ints, node};
 use trainer::quantize::InputMeans;
+
+mod support;
+
+use support::ConvDense;
 
 const SIDE: usize = 8;
 
 /// image [1, 8, 8, 3] → NCHW → Conv 3→16 → Relu → Flatten → Gemm 1024→2 → Softmax.
 fn small_classifier(rng: &mut StdRng) -> Vec<u8> {
-    let mut random = |n: usize, spread: f32| -> Vec<f32> {
-        (0..n).map(|_| rng.random_range(-spread..spread)).collect()
+    let layers = ConvDense {
+        conv_input: "nchw",
+        side: SIDE,
+        dense_out: 2,
+        spread: [0.02, 0.02],
     };
-    let hidden = 16 * SIDE * SIDE;
-    let graph = GraphProto {
-        name: "small".into(),
-        node: vec![
-            node(
-                "Transpose",
-                &["image"],
-                "nchw",
-                vec![attr_ints("perm", &[0, 3, 1, 2])],
-            ),
-            node(
-                "Conv",
-                &["nchw", "conv_w", "conv_b"],
-                "conv",
-                vec![attr_ints("pads", &[1, 1, 1, 1])],
-            ),
-            node("Relu", &["conv"], "relu", vec![]),
-            node("Flatten", &["relu"], "flat", vec![attr_int("axis", 1)]),
-            node(
-                "Gemm",
-                &["flat", "dense_w", "dense_b"],
-                "logits",
-                vec![attr_int("transB", 1)],
-            ),
-            node(
-                "Softmax",
-                &["logits"],
-                "probabilities",
-                vec![attr_int("axis", 1)],
-            ),
-        ],
-        initializer: vec![
-            tensor_f32("conv_w", &[16, 3, 3, 3], &random(16 * 27, 0.02)),
-            tensor_f32("conv_b", &[16], &random(16, 0.1)),
-            tensor_f32("dense_w", &[2, hidden as i64], &random(2 * hidden, 0.02)),
-            tensor_f32("dense_b", &[2], &random(2, 0.1)),
-        ],
-        input: vec![value_info(
-            "image",
-            &[1, SIDE, SIDE, 3].map(|d| Dim::Fixed(d as i64)),
-        )],
-        output: vec![value_info("probabilities", &[])],
-        ..Default::default()
-    };
-    onnx_graph::encode(&ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    })
+    let to_nchw = node(
+        "Transpose",
+        &["image"],
+        "nchw",
+        vec![attr_ints("perm", &[0, 3, 1, 2])],
+    );
+    let softmax = node(
+        "Softmax",
+        &["dense"],
+        "probabilities",
+        vec![attr_int("axis", 1)],
+    );
+    layers.model(
+        rng,
+        [vec![to_nchw], vec![softmax]],
+        vec![],
+        ("image", &[1, SIDE, SIDE, 3], "probabilities"),
+    )
 }
 
 fn meta_of(onnx: &[u8]) -> ModelMeta {

@@ -3,58 +3,36 @@
 use classifier::runtime;
 use prost::Message;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use tract_onnx::pb::{GraphProto, ModelProto, OperatorSetIdProto};
-use trainer::onnx_graph::{self, Dim, attr_int, node, tensor_f32, value_info};
+use trainer::onnx_graph::{self, node, tensor_f32};
 use trainer::quantize::{self, InputMeans, Storage};
+
+mod support;
+
+use support::ConvDense;
 
 const INPUT_SHAPE: [usize; 4] = [2, 3, 8, 8];
 
 /// Conv 3→16 (3×3, same padding) → Relu → Flatten → Gemm (transB) → Gemm (no transB).
 fn small_model(rng: &mut StdRng) -> Vec<u8> {
-    let mut random = |n: usize, spread: f32| -> Vec<f32> {
-        (0..n).map(|_| rng.random_range(-spread..spread)).collect()
+    let layers = ConvDense {
+        conv_input: "x",
+        side: 8,
+        dense_out: 10,
+        spread: [0.5, 0.05],
     };
-    let hidden = 16 * 8 * 8;
-    let graph = GraphProto {
-        name: "small".into(),
-        node: vec![
-            node(
-                "Conv",
-                &["x", "conv_w", "conv_b"],
-                "conv",
-                vec![onnx_graph::attr_ints("pads", &[1, 1, 1, 1])],
-            ),
-            node("Relu", &["conv"], "relu", vec![]),
-            node("Flatten", &["relu"], "flat", vec![attr_int("axis", 1)]),
-            node(
-                "Gemm",
-                &["flat", "dense_w", "dense_b"],
-                "dense",
-                vec![attr_int("transB", 1)],
-            ),
+    let (out_w, y) = {
+        let values: Vec<f32> = (0..40).map(|_| rng.random_range(-1.0..1.0)).collect();
+        (
+            tensor_f32("out_w", &[10, 4], &values),
             node("Gemm", &["dense", "out_w"], "y", vec![]),
-        ],
-        initializer: vec![
-            tensor_f32("conv_w", &[16, 3, 3, 3], &random(16 * 27, 0.5)),
-            tensor_f32("conv_b", &[16], &random(16, 0.1)),
-            tensor_f32("dense_w", &[10, hidden as i64], &random(10 * hidden, 0.05)),
-            tensor_f32("dense_b", &[10], &random(10, 0.1)),
-            tensor_f32("out_w", &[10, 4], &random(40, 1.0)),
-        ],
-        input: vec![value_info("x", &INPUT_SHAPE.map(|d| Dim::Fixed(d as i64)))],
-        output: vec![value_info("y", &[])],
-        ..Default::default()
+        )
     };
-    let model = ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    };
-    onnx_graph::encode(&model)
+    layers.model(
+        rng,
+        [vec![], vec![y]],
+        vec![out_w],
+        ("x", &INPUT_SHAPE, "y"),
+    )
 }
 
 fn run(onnx: &[u8], input: &[f32]) -> Vec<f32> {
