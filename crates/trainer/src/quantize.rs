@@ -237,13 +237,12 @@ pub fn compress(
                 tensor_i8(&q, &dims_i64, &quantized),
                 onnx_graph::tensor_f32(&unit, &[], &[1.0]),
                 tensor_i8(&zero, &[], &[0]),
-                TensorProto {
-                    name: scale.clone(),
-                    dims: scale_dims,
-                    data_type: DataType::Float16 as i32,
-                    raw_data: scales.iter().flat_map(|s| s.to_le_bytes()).collect(),
-                    ..Default::default()
-                },
+                // Already f16 values, so storing them as f16 again is exact.
+                tensor_f16(
+                    &scale,
+                    &scale_dims,
+                    &scales.iter().map(|s| s.to_f32()).collect::<Vec<_>>(),
+                ),
             ]);
             let scale_f32 = format!("{name}_kernel_scale");
             decode_nodes.extend([
@@ -494,13 +493,14 @@ fn quantize_per_channel(values: &[f32], shape: &Shape, axis: usize) -> (Vec<i8>,
     let quantized = values
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            (v / scales[shape.along(i, axis)])
-                .round()
-                .clamp(-INT8_MAX, INT8_MAX) as i8
-        })
+        .map(|(i, v)| to_step(*v, scales[shape.along(i, axis)]))
         .collect();
     (quantized, scales)
+}
+
+/// `value / scale` rounded to the nearest int8 step, clipped to ±[`INT8_MAX`].
+fn to_step(value: f32, scale: f32) -> i8 {
+    (value / scale).round().clamp(-INT8_MAX, INT8_MAX) as i8
 }
 
 /// The number of weights of one kernel (one output channel × one input channel) of a
@@ -528,11 +528,7 @@ fn quantize_per_kernel(values: &[f32], kernel: usize) -> (Vec<i8>, Vec<half::f16
     let quantized = values
         .iter()
         .enumerate()
-        .map(|(k, v)| {
-            (v / scales[k / kernel].to_f32())
-                .round()
-                .clamp(-INT8_MAX, INT8_MAX) as i8
-        })
+        .map(|(k, v)| to_step(*v, scales[k / kernel].to_f32()))
         .collect();
     (quantized, scales)
 }
