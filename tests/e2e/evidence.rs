@@ -63,7 +63,7 @@ fn crop_model() -> Classifier {
     let meta = ModelMeta::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap())
         .expect("valid model.json");
     let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
-    Classifier::load(&onnx, meta).expect("the crop model loads")
+    Classifier::load(onnx, meta).expect("the crop model loads")
 }
 
 /// Scores as the worker sends them, for an `image_size` image.

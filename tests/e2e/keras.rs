@@ -32,7 +32,7 @@ fn exported(name: &str) -> PathBuf {
 fn load(dir: &std::path::Path, meta: Option<ModelMeta>) -> Classifier {
     let meta = meta.unwrap_or_else(|| read_meta(dir));
     let onnx = std::fs::read(dir.join(&meta.model_file)).expect("the exported ONNX file");
-    Classifier::load(&onnx, meta).expect("the exported model loads natively")
+    Classifier::load(onnx, meta).expect("the exported model loads natively")
 }
 
 fn read_meta(dir: &std::path::Path) -> ModelMeta {

@@ -80,7 +80,7 @@ fn native() -> &'static Classifier {
         )
         .expect("valid model.json");
         let onnx = std::fs::read(dir.join(&meta.model_file)).expect("the ONNX file");
-        Classifier::load(&onnx, meta).expect("the model loads natively")
+        Classifier::load(onnx, meta).expect("the model loads natively")
     })
 }
 

@@ -72,10 +72,11 @@ pub struct Classifier {
 
 impl Classifier {
     /// Checks the bytes against `model.json`, then parses and optimises the graph once,
-    /// for a batch of one input per crop, and checks that its output fits that batch.
-    pub fn load(onnx: &[u8], meta: ModelMeta) -> Result<Self, ModelError> {
+    /// for a batch of one input per crop, and checks that its output fits that batch. The
+    /// bytes are taken so that they are freed as soon as they are parsed.
+    pub fn load(onnx: Vec<u8>, meta: ModelMeta) -> Result<Self, ModelError> {
         meta.validate()?;
-        let actual = sha256_hex(onnx);
+        let actual = sha256_hex(&onnx);
         if !actual.eq_ignore_ascii_case(&meta.model_sha256) {
             return Err(ModelError::Checksum {
                 expected: meta.model_sha256.clone(),

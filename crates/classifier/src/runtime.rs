@@ -1,7 +1,10 @@
 //! Loading and running ONNX graphs with tract, for the base, the exported model and tests.
 
 use prost::Message;
-use tract_onnx::pb::ModelProto;
+use tract_onnx::pb::{
+    GraphProto, ModelProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    tensor_proto::DataType, tensor_shape_proto, type_proto,
+};
 use tract_onnx::prelude::*;
 
 /// An optimised, runnable tract plan.
@@ -9,18 +12,84 @@ pub type Plan = Arc<TypedSimplePlan>;
 
 /// Parses ONNX bytes, expands int8/f16-stored weights to f32 in the parsed model
 /// ([`crate::weights`]), fixes the first input to `shape` (f32), optimises and plans it.
-/// The parsed model is dropped before optimising, so at most one f32 copy of the weights
-/// besides tract's own is alive at a time.
-pub fn load_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Plan> {
-    let mut proto = ModelProto::decode(onnx)
+/// The bytes are dropped once parsed, and the weights move into tract one tensor at a time
+/// ([`parse`]), so the load's peak memory (which a wasm memory keeps for good) holds
+/// little more than one f32 copy of the weights.
+pub fn load_plan(onnx: Vec<u8>, shape: &[usize]) -> TractResult<Plan> {
+    let mut proto = ModelProto::decode(onnx.as_slice())
         .map_err(|e| TractError::msg(format!("Reading proto model: {e}")))?;
+    drop(onnx);
     crate::weights::expand(&mut proto);
-    let model = tract_onnx::onnx().model_for_proto_model(&proto)?;
-    drop(proto);
-    model
+    parse(proto)?
         .with_input_fact(0, f32::fact(shape).into())?
         .into_optimized()?
         .into_runnable()
+}
+
+/// Initialisers at least this large (in elements) are moved into tract by [`parse`]
+/// instead of copied by its ONNX parser.
+const MOVED_WEIGHTS: usize = 1 << 14;
+
+/// tract's model of `proto`. tract's parser copies every initialiser, so the large f32
+/// ones are taken out first and parsed as graph inputs; each then becomes a constant
+/// again, its values moved (not copied) into tract, before the next is converted.
+fn parse(mut proto: ModelProto) -> TractResult<InferenceModel> {
+    let weights = match proto.graph.as_mut() {
+        Some(graph) => take_weights(graph),
+        None => Vec::new(),
+    };
+    let mut model = tract_onnx::onnx().model_for_proto_model(&proto)?;
+    drop(proto);
+    let mut inputs = model.input_outlets()?.to_vec();
+    for weight in weights {
+        let dims: Vec<usize> = weight.dims.iter().map(|&d| d as usize).collect();
+        let values = tract_ndarray::ArrayD::from_shape_vec(dims, weight.float_data)
+            .map_err(|e| TractError::msg(format!("initialiser {}: {e}", weight.name)))?;
+        let tensor = Tensor::from(values).into_arc_tensor();
+        let fact = TypedFact::try_from(tensor.clone())?;
+        let node = model.node_by_name_mut(&weight.name)?;
+        node.op = Box::new(tract_onnx::tract_hir::ops::konst::Const::new(tensor)?);
+        node.outputs[0].fact = fact.into();
+        let id = node.id;
+        inputs.retain(|outlet| outlet.node != id);
+    }
+    model.set_input_outlets(&inputs)?;
+    Ok(model)
+}
+
+/// Removes the large f32 initialisers held as `float_data` (as [`crate::weights`] writes
+/// them) from `graph` and declares each as a graph input of its type and shape.
+fn take_weights(graph: &mut GraphProto) -> Vec<TensorProto> {
+    let (weights, kept): (Vec<TensorProto>, Vec<TensorProto>) =
+        graph.initializer.drain(..).partition(|t| {
+            t.data_type == DataType::Float as i32
+                && t.raw_data.is_empty()
+                && t.float_data.len() >= MOVED_WEIGHTS
+        });
+    graph.initializer = kept;
+    graph.input.extend(weights.iter().map(|weight| {
+        ValueInfoProto {
+            name: weight.name.clone(),
+            r#type: Some(TypeProto {
+                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                    elem_type: weight.data_type,
+                    shape: Some(TensorShapeProto {
+                        dim: weight
+                            .dims
+                            .iter()
+                            .map(|&d| tensor_shape_proto::Dimension {
+                                value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    }),
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }));
+    weights
 }
 
 /// The type and, when known, the shape of a plan's first output.

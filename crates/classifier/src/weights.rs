@@ -8,6 +8,7 @@
 //! weights: the model ran three times slower. So these nodes are computed here, once, and
 //! replaced by f32 initialisers; the graph tract optimises is the plain f32 one.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use tract_onnx::pb::{ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
@@ -25,11 +26,30 @@ pub fn expand(model: &mut ModelProto) -> usize {
         .drain(..)
         .map(|t| (t.name.clone(), t))
         .collect();
+    // Each constant is dropped as soon as the last node reading it is folded, so the
+    // int8 weights, their f32 form before the per-kernel `Mul` and the result are never
+    // all alive at once (the peak of a load, which a wasm memory keeps for good).
+    let mut readers: HashMap<String, usize> = HashMap::new();
+    for name in graph.node.iter().flat_map(|n| &n.input) {
+        *readers.entry(name.clone()).or_default() += 1;
+    }
+    for output in &graph.output {
+        *readers.entry(output.name.clone()).or_default() += 1;
+    }
     let mut kept = Vec::with_capacity(graph.node.len());
     let mut expanded = 0;
     for node in graph.node.drain(..) {
         match fold(&node, &constants) {
             Some(tensor) => {
+                for input in &node.input {
+                    let left = readers.get_mut(input).map(|n| {
+                        *n -= 1;
+                        *n
+                    });
+                    if left == Some(0) {
+                        constants.remove(input);
+                    }
+                }
                 constants.insert(tensor.name.clone(), tensor);
                 expanded += 1;
             }
@@ -66,7 +86,7 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
         "DequantizeLinear" => {
             let (x, scale) = (input(0)?, input(1)?);
             let zero = match node.input.get(2) {
-                Some(_) => integers(input(2)?)?,
+                Some(_) => integers(input(2)?)?.collect(),
                 None => vec![0],
             };
             let axis = node
@@ -80,7 +100,7 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
                 axis
             })
             .ok()?;
-            let (q, scale) = (integers(x)?, f32_values(scale)?);
+            let (q, scale) = (integers(x)?, f32_slice(scale)?);
             let channels = if scale.len() > 1 {
                 *x.dims.get(axis)? as usize
             } else {
@@ -100,9 +120,8 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
                 }
             };
             let values = q
-                .iter()
                 .enumerate()
-                .map(|(k, &v)| {
+                .map(|(k, v)| {
                     let c = channel(k);
                     let zero = zero.get(c).or(zero.first()).copied()?;
                     Some((v - zero) as f32 * scale.get(c).copied()?)
@@ -118,18 +137,21 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
         }
         "Mul" => {
             let (a, b) = (input(0)?, input(1)?);
-            let (x, y) = (f32_values(a)?, f32_values(b)?);
+            let (x, y) = (f32_slice(a)?, f32_slice(b)?);
             (a.dims.len() == b.dims.len()).then_some(())?;
             let values = broadcast_mul(&a.dims, &x, &b.dims, &y)?;
             (a.dims.clone(), values)
         }
         _ => return None,
     };
+    let mut values = values;
+    // Collected through `Option`, the vector may have grown to twice its length.
+    values.shrink_to_fit();
     Some(TensorProto {
         name: output.clone(),
         dims,
         data_type: DataType::Float as i32,
-        raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        float_data: values,
         ..Default::default()
     })
 }
@@ -157,16 +179,21 @@ fn broadcast_mul(x_dims: &[i64], x: &[f32], y_dims: &[i64], y: &[f32]) -> Option
 /// The values of an f32 tensor, whether stored as raw bytes or as `float_data`; `None`
 /// for another element type.
 pub fn f32_values(t: &TensorProto) -> Option<Vec<f32>> {
+    f32_slice(t).map(Cow::into_owned)
+}
+
+/// [`f32_values`], borrowed when the tensor holds them as `float_data`.
+fn f32_slice(t: &TensorProto) -> Option<Cow<'_, [f32]>> {
     (t.data_type == DataType::Float as i32).then_some(())?;
     if t.raw_data.is_empty() {
-        return Some(t.float_data.clone());
+        return Some(Cow::Borrowed(&t.float_data));
     }
-    Some(
+    Some(Cow::Owned(
         t.raw_data
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
-    )
+    ))
 }
 
 /// Row-major strides of `dims`.
@@ -192,26 +219,22 @@ fn half_floats(t: &TensorProto) -> Vec<f32> {
         .collect()
 }
 
-/// int8 or uint8 values (raw bytes, or `int32_data` as ONNX stores them otherwise).
-fn integers(t: &TensorProto) -> Option<Vec<i32>> {
+/// int8 or uint8 values (raw bytes, or `int32_data` as ONNX stores them otherwise), read
+/// one at a time so that no widened copy of the weights is made.
+fn integers(t: &TensorProto) -> Option<Box<dyn Iterator<Item = i32> + '_>> {
     let signed = match DataType::try_from(t.data_type).ok()? {
         DataType::Int8 => true,
         DataType::Uint8 => false,
         _ => return None,
     };
     if t.raw_data.is_empty() {
-        return Some(t.int32_data.clone());
+        return Some(Box::new(t.int32_data.iter().copied()));
     }
-    Some(
-        t.raw_data
-            .iter()
-            .map(|&b| {
-                if signed {
-                    i32::from(b as i8)
-                } else {
-                    i32::from(b)
-                }
-            })
-            .collect(),
-    )
+    Some(Box::new(t.raw_data.iter().map(move |&b| {
+        if signed {
+            i32::from(b as i8)
+        } else {
+            i32::from(b)
+        }
+    })))
 }

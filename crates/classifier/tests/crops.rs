@@ -175,7 +175,7 @@ fn bundled(crops: Option<&str>) -> Classifier {
     let text = bundled_meta_text();
     let text = crops.map_or(text.clone(), |crops| with_crops(&text, crops));
     let onnx = std::fs::read(model_dir().join("special_week.onnx")).unwrap();
-    Classifier::load(&onnx, ModelMeta::from_json(&text).unwrap()).unwrap()
+    Classifier::load(onnx, ModelMeta::from_json(&text).unwrap()).unwrap()
 }
 
 #[test]

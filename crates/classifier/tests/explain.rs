@@ -70,7 +70,7 @@ fn a_crop_model_runs_the_covered_views_in_its_batches() {
     meta.crops = Some(vec![classifier::crops::whole(); 3]);
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../model");
     let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
-    let batched = Classifier::load(&onnx, meta).unwrap();
+    let batched = Classifier::load(onnx, meta).unwrap();
 
     let view = plain.view(&busy(80, 120));
     // 3 × 3 + 1 = 10 views: three full batches of 3 and one padded.

@@ -20,7 +20,7 @@ fn an_output_that_does_not_fit_the_labels_is_refused_at_load() {
         ja: "その他".into(),
         en: "more".into(),
     });
-    match Classifier::load(&onnx, meta) {
+    match Classifier::load(onnx, meta) {
         Err(ModelError::Onnx(message)) => assert!(
             message.contains("expected f32 of shape [1, 3]") && message.contains("[1, 2]"),
             "{message}"
@@ -33,6 +33,6 @@ fn an_output_that_does_not_fit_the_labels_is_refused_at_load() {
 fn a_crop_batch_is_checked_for_its_size() {
     let (mut meta, onnx) = bundled_parts();
     meta.crops = Some(vec![classifier::crops::whole(); 4]);
-    let model = Classifier::load(&onnx, meta).expect("a batch of 4 fits");
+    let model = Classifier::load(onnx, meta).expect("a batch of 4 fits");
     assert_eq!(model.meta().crop_boxes().len(), 4);
 }

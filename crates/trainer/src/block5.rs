@@ -330,7 +330,7 @@ mod tests {
             ..Default::default()
         };
         let shape = [1, channels, 6, 6];
-        let plan = classifier::runtime::load_plan(&onnx_graph::encode(&model), &shape).unwrap();
+        let plan = classifier::runtime::load_plan(onnx_graph::encode(&model), &shape).unwrap();
         classifier::runtime::run_plan(&plan, input.to_vec(), &shape).unwrap()
     }
 

@@ -20,7 +20,7 @@ pub fn load_model(dir: &Path) -> Result<Classifier> {
     let onnx_path = dir.join(&meta.model_file);
     let onnx =
         fs::read(&onnx_path).with_context(|| format!("cannot read {}", onnx_path.display()))?;
-    Classifier::load(&onnx, meta).with_context(|| format!("{}", onnx_path.display()))
+    Classifier::load(onnx, meta).with_context(|| format!("{}", onnx_path.display()))
 }
 
 /// What `classify` prints besides the answer.

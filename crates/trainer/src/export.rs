@@ -193,8 +193,8 @@ pub fn write_and_verify(
 ) -> Result<ExportCheck> {
     let f32_meta = model_meta(onnx, meta);
     f32_meta.validate()?;
-    let f32_model =
-        Classifier::load(onnx, f32_meta.clone()).context("the exported model does not load")?;
+    let f32_model = Classifier::load(onnx.to_vec(), f32_meta.clone())
+        .context("the exported model does not load")?;
     let agreement = InMemory {
         inputs: inputs.check,
         expected: inputs.expected,

@@ -84,7 +84,7 @@ pub fn extract(
         eprintln!("{what}: {} cached feature maps", maps.len());
         return Ok(maps);
     }
-    let plan = runtime::load_plan(&onnx, &spec.shape(BATCH))
+    let plan = runtime::load_plan(onnx, &spec.shape(BATCH))
         .context("the VGG16 base did not load in tract")?;
     let progress = ProgressBar::new(inputs.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} images, {per_sec}, eta {eta}")

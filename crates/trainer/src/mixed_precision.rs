@@ -77,7 +77,7 @@ pub fn choose(
             model_sha256: classifier::model::sha256_hex(&onnx),
             ..meta.clone()
         };
-        let candidate = Classifier::load(&onnx, candidate_meta.clone())
+        let candidate = Classifier::load(onnx.clone(), candidate_meta.clone())
             .context("the compressed model does not load")?;
         let probe_list: Vec<usize> = probes.iter().copied().collect();
         let probes_pass = probe_list.is_empty()
@@ -165,10 +165,11 @@ fn rank_layers(
             false => Storage::F32,
         };
         let (onnx, _) = quantize::compress(f32_onnx, Some(means), &storage)?;
+        let model_sha256 = classifier::model::sha256_hex(&onnx);
         let candidate = Classifier::load(
-            &onnx,
+            onnx,
             ModelMeta {
-                model_sha256: classifier::model::sha256_hex(&onnx),
+                model_sha256,
                 ..meta.clone()
             },
         )

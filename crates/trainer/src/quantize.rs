@@ -110,7 +110,7 @@ fn channel_means(
         .iter()
         .map(|(name, _)| onnx_graph::value_info(name, &[]))
         .collect();
-    let plan = runtime::load_plan(&onnx_graph::encode(&model), image_shape)
+    let plan = runtime::load_plan(onnx_graph::encode(&model), image_shape)
         .context("cannot run the model to measure its layers")?;
     let mut sums: Vec<[Vec<f64>; 2]> = tensors
         .iter()

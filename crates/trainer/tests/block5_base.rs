@@ -36,7 +36,7 @@ fn candle_block5_reproduces_the_bases_block5() {
     )];
     onnx_graph::cut_at(&mut model, &base.provenance.cut_at).unwrap();
     let shape = [1, 512, 6, 6];
-    let plan = classifier::runtime::load_plan(&onnx_graph::encode(&model), &shape).unwrap();
+    let plan = classifier::runtime::load_plan(onnx_graph::encode(&model), &shape).unwrap();
 
     // ReLU-then-pool activations: non-negative, a third of them zero, as block4_pool is.
     let mut rng = StdRng::seed_from_u64(45);

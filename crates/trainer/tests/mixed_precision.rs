@@ -108,7 +108,7 @@ fn setup() -> Setup {
                 .collect()
         })
         .collect();
-    let reference = Classifier::load(&f32_model, meta.clone()).unwrap();
+    let reference = Classifier::load(f32_model.clone(), meta.clone()).unwrap();
     let expected = inputs
         .iter()
         .map(|i| reference.classify_tensor(i.clone()).unwrap().p_special_week)

@@ -36,7 +36,7 @@ fn small_model(rng: &mut StdRng) -> Vec<u8> {
 }
 
 fn run(onnx: &[u8], input: &[f32]) -> Vec<f32> {
-    let plan = runtime::load_plan(onnx, &INPUT_SHAPE).expect("the model loads in tract");
+    let plan = runtime::load_plan(onnx.to_vec(), &INPUT_SHAPE).expect("the model loads in tract");
     runtime::run_plan(&plan, input.to_vec(), &INPUT_SHAPE).expect("the model runs")
 }
 

@@ -105,7 +105,7 @@ impl Engine {
         match input {
             WorkerInput::LoadModel { meta_json, onnx } => {
                 let start = now_ms();
-                Step::Reply(match load(&meta_json, &onnx) {
+                Step::Reply(match load(&meta_json, onnx) {
                     Ok(classifier) => {
                         self.classifier = Some(classifier);
                         self.views.clear();
@@ -286,7 +286,7 @@ fn refuse(card: u64, failure: Failure) -> Step {
     })
 }
 
-fn load(meta_json: &str, onnx: &[u8]) -> Result<Classifier, ModelFailure> {
+fn load(meta_json: &str, onnx: Vec<u8>) -> Result<Classifier, ModelFailure> {
     let meta = ModelMeta::from_json(meta_json).map_err(|e| failures::of_model(&e.into()))?;
     Classifier::load(onnx, meta).map_err(|e| failures::of_model(&e))
 }

@@ -10,5 +10,5 @@ pub fn bundled() -> Classifier {
     let meta = ModelMeta::from_json(&std::fs::read_to_string(dir.join("model.json")).unwrap())
         .expect("the bundled model.json is valid");
     let onnx = std::fs::read(dir.join(&meta.model_file)).unwrap();
-    Classifier::load(&onnx, meta).expect("the bundled model loads")
+    Classifier::load(onnx, meta).expect("the bundled model loads")
 }
