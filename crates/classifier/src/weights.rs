@@ -112,21 +112,22 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
                 .iter()
                 .map(|&d| d as usize)
                 .product();
-            let channel = |k: usize| {
-                if channels == 1 {
-                    0
-                } else {
-                    (k / inner) % channels
+            let (zero, scale): (Vec<i32>, Vec<f32>) = (0..channels)
+                .map(|c| Some((zero.get(c).or(zero.first()).copied()?, *scale.get(c)?)))
+                .collect::<Option<Vec<_>>>()?
+                .into_iter()
+                .unzip();
+            // The values run channel after channel, `inner` of each in turn.
+            let mut values = Vec::with_capacity(q.len());
+            let (mut c, mut left) = (0, inner.max(1));
+            for v in q {
+                if left == 0 {
+                    c = (c + 1) % channels;
+                    left = inner;
                 }
-            };
-            let values = q
-                .enumerate()
-                .map(|(k, v)| {
-                    let c = channel(k);
-                    let zero = zero.get(c).or(zero.first()).copied()?;
-                    Some((v - zero) as f32 * scale.get(c).copied()?)
-                })
-                .collect::<Option<Vec<f32>>>()?;
+                values.push((v - zero[c]) as f32 * scale[c]);
+                left -= 1;
+            }
             (x.dims.clone(), values)
         }
         "Cast" => {
@@ -144,9 +145,6 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
         }
         _ => return None,
     };
-    let mut values = values;
-    // Collected through `Option`, the vector may have grown to twice its length.
-    values.shrink_to_fit();
     Some(TensorProto {
         name: output.clone(),
         dims,
@@ -164,16 +162,23 @@ fn broadcast_mul(x_dims: &[i64], x: &[f32], y_dims: &[i64], y: &[f32]) -> Option
     }
     let rank = x_dims.len();
     let (strides, y_strides) = (strides(x_dims), strides(y_dims));
-    x.iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let index: usize = (0..rank)
-                .filter(|&axis| y_dims[axis] != 1)
-                .map(|axis| ((k / strides[axis]) % x_dims[axis] as usize) * y_strides[axis])
-                .sum();
-            y.get(index).map(|s| v * s)
-        })
-        .collect()
+    // Past the last axis where `y` varies, one value of `y` scales a whole run of `x`.
+    let varying = (0..rank).rfind(|&axis| y_dims[axis] != 1);
+    let run: usize = x_dims[varying.map_or(0, |axis| axis + 1)..]
+        .iter()
+        .map(|&d| d as usize)
+        .product();
+    let mut product = Vec::with_capacity(x.len());
+    for (n, values) in x.chunks(run.max(1)).enumerate() {
+        let k = n * run;
+        let index: usize = (0..rank)
+            .filter(|&axis| y_dims[axis] != 1)
+            .map(|axis| ((k / strides[axis]) % x_dims[axis] as usize) * y_strides[axis])
+            .sum();
+        let factor = *y.get(index)?;
+        product.extend(values.iter().map(|v| v * factor));
+    }
+    Some(product)
 }
 
 /// The values of an f32 tensor, whether stored as raw bytes or as `float_data`; `None`
@@ -221,7 +226,7 @@ fn half_floats(t: &TensorProto) -> Vec<f32> {
 
 /// int8 or uint8 values (raw bytes, or `int32_data` as ONNX stores them otherwise), read
 /// one at a time so that no widened copy of the weights is made.
-fn integers(t: &TensorProto) -> Option<Box<dyn Iterator<Item = i32> + '_>> {
+fn integers(t: &TensorProto) -> Option<Box<dyn ExactSizeIterator<Item = i32> + '_>> {
     let signed = match DataType::try_from(t.data_type).ok()? {
         DataType::Int8 => true,
         DataType::Uint8 => false,
@@ -237,4 +242,113 @@ fn integers(t: &TensorProto) -> Option<Box<dyn Iterator<Item = i32> + '_>> {
             i32::from(b)
         }
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tensor(name: &str, dims: &[i64], data_type: DataType) -> TensorProto {
+        TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: data_type as i32,
+            ..Default::default()
+        }
+    }
+
+    fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+        TensorProto {
+            float_data: values.to_vec(),
+            ..tensor(name, dims, DataType::Float)
+        }
+    }
+
+    fn node(op_type: &str, inputs: &[&str], axis: Option<i64>) -> NodeProto {
+        NodeProto {
+            op_type: op_type.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec!["out".into()],
+            attribute: axis
+                .map(|i| tract_onnx::pb::AttributeProto {
+                    name: "axis".into(),
+                    i,
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn dequantizes_each_channel_with_its_own_scale_and_zero_point() {
+        let q = TensorProto {
+            raw_data: [1i8, 2, -3, 4, 5, -6, 7, 8, 9, 10, 11, 12]
+                .iter()
+                .map(|&v| v as u8)
+                .collect(),
+            ..tensor("q", &[2, 3, 2], DataType::Int8)
+        };
+        let zero = TensorProto {
+            raw_data: vec![0, 1, 255],
+            ..tensor("zero", &[3], DataType::Int8)
+        };
+        let scale = floats("scale", &[3], &[0.5, 2.0, -1.0]);
+        let constants: HashMap<String, TensorProto> = [q.clone(), zero, scale]
+            .into_iter()
+            .map(|t| (t.name.clone(), t))
+            .collect();
+        let folded = fold(
+            &node("DequantizeLinear", &["q", "scale", "zero"], Some(1)),
+            &constants,
+        )
+        .unwrap();
+        let expected: Vec<f32> = q
+            .raw_data
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| {
+                let c = (k / 2) % 3;
+                let (zero, scale) = ([0, 1, -1][c], [0.5, 2.0, -1.0][c]);
+                (i32::from(v as i8) - zero) as f32 * scale
+            })
+            .collect();
+        assert_eq!(folded.dims, [2, 3, 2]);
+        assert_eq!(folded.float_data, expected);
+    }
+
+    #[test]
+    fn multiplies_by_a_scale_broadcast_over_any_axes() {
+        let x: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        let dims = [2i64, 3, 2, 2];
+        for y_dims in [
+            [2i64, 3, 1, 1],
+            [1, 3, 1, 1],
+            [2, 1, 1, 2],
+            [1, 1, 1, 1],
+            dims,
+        ] {
+            let count: i64 = y_dims.iter().product();
+            let y: Vec<f32> = (0..count).map(|v| 1.0 + v as f32 * 0.5).collect();
+            let (strides, y_strides) = (strides(&dims), strides(&y_dims));
+            let expected: Vec<f32> = x
+                .iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    let index: usize = (0..4)
+                        .filter(|&a| y_dims[a] != 1)
+                        .map(|a| ((k / strides[a]) % dims[a] as usize) * y_strides[a])
+                        .sum();
+                    v * y[index]
+                })
+                .collect();
+            assert_eq!(
+                broadcast_mul(&dims, &x, &y_dims, &y).unwrap(),
+                expected,
+                "{y_dims:?}"
+            );
+        }
+        assert_eq!(broadcast_mul(&dims, &x, &[3, 1, 1, 1], &[1.0; 3]), None);
+    }
 }
