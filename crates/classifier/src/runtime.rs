@@ -58,7 +58,8 @@ fn parse(mut proto: ModelProto) -> TractResult<InferenceModel> {
 }
 
 /// Removes the large f32 initialisers held as `float_data` (as [`crate::weights`] writes
-/// them) from `graph` and declares each as a graph input of its type and shape.
+/// them) from `graph` and declares each as a graph input of its type and shape, unless the
+/// graph already lists it among its inputs (as files of older ONNX versions do).
 fn take_weights(graph: &mut GraphProto) -> Vec<TensorProto> {
     let (weights, kept): (Vec<TensorProto>, Vec<TensorProto>) =
         graph.initializer.drain(..).partition(|t| {
@@ -67,29 +68,35 @@ fn take_weights(graph: &mut GraphProto) -> Vec<TensorProto> {
                 && t.float_data.len() >= MOVED_WEIGHTS
         });
     graph.initializer = kept;
-    graph.input.extend(weights.iter().map(|weight| {
-        ValueInfoProto {
-            name: weight.name.clone(),
-            r#type: Some(TypeProto {
-                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                    elem_type: weight.data_type,
-                    shape: Some(TensorShapeProto {
-                        dim: weight
-                            .dims
-                            .iter()
-                            .map(|&d| tensor_shape_proto::Dimension {
-                                value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
-                                ..Default::default()
-                            })
-                            .collect(),
-                    }),
-                })),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }));
+    let declared: std::collections::HashSet<String> =
+        graph.input.iter().map(|input| input.name.clone()).collect();
+    let undeclared = weights.iter().filter(|w| !declared.contains(&w.name));
+    graph
+        .input
+        .extend(undeclared.map(|w| value_info(&w.name, w.data_type, &w.dims)));
     weights
+}
+
+/// The declaration of a tensor named `name` of element type `elem_type` and shape `dims`.
+fn value_info(name: &str, elem_type: i32, dims: &[i64]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|&d| tensor_shape_proto::Dimension {
+            value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 /// The type and, when known, the shape of a plan's first output.
@@ -129,4 +136,67 @@ pub fn run_plan_outputs(
                 .collect())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb::{GraphProto, NodeProto};
+
+    /// `y = x · w` with `x` of shape [1, 2] and a `w` of [2, 10,000] large enough to be
+    /// moved into tract, listed among the graph's inputs or not.
+    fn matmul(w: &[f32], w_is_an_input: bool) -> Vec<u8> {
+        let columns = w.len() / 2;
+        let tensor_info = |name: &str, dims: &[i64]| value_info(name, DataType::Float as i32, dims);
+        let mut input = vec![tensor_info("x", &[1, 2])];
+        if w_is_an_input {
+            input.push(tensor_info("w", &[2, columns as i64]));
+        }
+        let model = ModelProto {
+            ir_version: 8,
+            opset_import: vec![tract_onnx::pb::OperatorSetIdProto {
+                version: 13,
+                ..Default::default()
+            }],
+            graph: Some(GraphProto {
+                node: vec![NodeProto {
+                    op_type: "MatMul".into(),
+                    input: vec!["x".into(), "w".into()],
+                    output: vec!["y".into()],
+                    ..Default::default()
+                }],
+                initializer: vec![TensorProto {
+                    name: "w".into(),
+                    dims: vec![2, columns as i64],
+                    data_type: DataType::Float as i32,
+                    float_data: w.to_vec(),
+                    ..Default::default()
+                }],
+                input,
+                output: vec![tensor_info("y", &[1, columns as i64])],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        model.encode_to_vec()
+    }
+
+    #[test]
+    fn large_weights_moved_into_tract_give_the_same_products() {
+        let columns = 10_000;
+        assert!(
+            2 * columns >= MOVED_WEIGHTS,
+            "the weights are large enough to move"
+        );
+        let w: Vec<f32> = (0..2 * columns).map(|k| (k % 97) as f32 - 48.0).collect();
+        let expected: Vec<f32> = (0..columns)
+            .map(|j| 0.5 * w[j] - 2.0 * w[columns + j])
+            .collect();
+        for w_is_an_input in [false, true] {
+            let plan = load_plan(matmul(&w, w_is_an_input), &[1, 2]).unwrap();
+            assert_eq!(plan.model().inputs.len(), 1, "only x is an input");
+            let y = run_plan(&plan, vec![0.5, -2.0], &[1, 2]).unwrap();
+            assert_eq!(y, expected, "w listed as an input: {w_is_an_input}");
+        }
+    }
 }

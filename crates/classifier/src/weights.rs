@@ -119,11 +119,12 @@ fn fold(node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Option<Te
                 .unzip();
             // The values run channel after channel, `inner` of each in turn.
             let mut values = Vec::with_capacity(q.len());
-            let (mut c, mut left) = (0, inner.max(1));
+            let run = inner.max(1);
+            let (mut c, mut left) = (0, run);
             for v in q {
                 if left == 0 {
                     c = (c + 1) % channels;
-                    left = inner;
+                    left = run;
                 }
                 values.push((v - zero[c]) as f32 * scale[c]);
                 left -= 1;
