@@ -110,14 +110,20 @@ impl WorkerBridge {
 
     /// Posts one request with the image file it is about, if any, as `worker_protocol`
     /// says: the request's buffer is handed over instead of copied, and the file is
-    /// structured-cloned, which shares it without reading it.
+    /// structured-cloned, which shares it without reading it. A model's ONNX bytes are
+    /// copied once out of the page's memory, beside the request, and handed over too.
     pub fn post(&self, input: WorkerInputRef<'_>, file: Option<&File>) {
         let bytes = Uint8Array::from(encode(&input).as_slice());
         let message = js_sys::Array::of1(&bytes);
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        if let WorkerInputRef::LoadModel { onnx, .. } = input {
+            let onnx = Uint8Array::from(onnx);
+            message.push(&onnx);
+            transfer.push(&onnx.buffer());
+        }
         if let Some(file) = file {
             message.push(file);
         }
-        let transfer = js_sys::Array::of1(&bytes.buffer());
         // Posting only fails for values that cannot be cloned; a Uint8Array and a File
         // always can.
         let _ = self.worker.post_message_with_transfer(&message, &transfer);

@@ -131,17 +131,27 @@ fn describe(error: JsValue) -> String {
 }
 
 /// The request a message carries (or why it carries none) and the file beside it: the
-/// message is an array of the encoded request and, for an image, its `Blob`.
+/// message is an array of the encoded request and, for an image, its `Blob`, or for a
+/// model, its ONNX bytes (a `Uint8Array`), which are put into the request.
 fn request_of(event: &MessageEvent) -> Request {
     let parts = event.data().dyn_into::<Array>().ok();
-    let file = parts
-        .as_ref()
-        .and_then(|parts| parts.get(1).dyn_into::<Blob>().ok());
+    let beside = parts.as_ref().map(|parts| parts.get(1));
+    let file = beside.clone().and_then(|part| part.dyn_into::<Blob>().ok());
     let input = parts
         .and_then(|parts| parts.get(0).dyn_into::<Uint8Array>().ok())
         .ok_or_else(|| "the message is not an array holding a Uint8Array".to_string())
-        .and_then(|bytes| {
-            decode::<WorkerInput>(&bytes.to_vec()).map_err(|error| error.to_string())
+        .and_then(|bytes| decode::<WorkerInput>(&bytes.to_vec()).map_err(|error| error.to_string()))
+        .and_then(|input| match input {
+            WorkerInput::LoadModel { meta_json, .. } => {
+                let onnx = beside
+                    .and_then(|part| part.dyn_into::<Uint8Array>().ok())
+                    .ok_or_else(|| "a model request came without its ONNX bytes".to_string())?;
+                Ok(WorkerInput::LoadModel {
+                    meta_json,
+                    onnx: onnx.to_vec(),
+                })
+            }
+            input => Ok(input),
         });
     (input, file)
 }
