@@ -48,8 +48,9 @@ pub enum WorkerInput {
     },
 }
 
-/// A [`WorkerInput`] that borrows its text and bytes, so the page can encode a request
-/// without copying a 60 MB model first. Its wire format is [`WorkerInput`]'s.
+/// A [`WorkerInput`] that borrows its text and bytes, so the page can post a request
+/// without copying the model into it first (the bytes are posted beside the encoded
+/// request). Its wire format is [`WorkerInput`]'s.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename = "WorkerInput")]
 pub enum WorkerInputRef<'a> {
