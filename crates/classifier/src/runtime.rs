@@ -41,9 +41,15 @@ fn parse(mut proto: ModelProto) -> TractResult<InferenceModel> {
     let mut model = tract_onnx::onnx().model_for_proto_model(&proto)?;
     drop(proto);
     let mut inputs = model.input_outlets()?.to_vec();
-    for weight in weights {
+    for mut weight in weights {
         let dims: Vec<usize> = weight.dims.iter().map(|&d| d as usize).collect();
-        let values = tract_ndarray::ArrayD::from_shape_vec(dims, weight.float_data)
+        // `float_data` is moved as it is; raw little-endian bytes are decoded once and
+        // dropped with the rest of this initialiser.
+        let values = match weight.raw_data.is_empty() {
+            true => std::mem::take(&mut weight.float_data),
+            false => crate::weights::f32_values(&weight).unwrap_or_default(),
+        };
+        let values = tract_ndarray::ArrayD::from_shape_vec(dims, values)
             .map_err(|e| TractError::msg(format!("initialiser {}: {e}", weight.name)))?;
         let tensor = Tensor::from(values).into_arc_tensor();
         let fact = TypedFact::try_from(tensor.clone())?;
@@ -57,15 +63,15 @@ fn parse(mut proto: ModelProto) -> TractResult<InferenceModel> {
     Ok(model)
 }
 
-/// Removes the large f32 initialisers held as `float_data` (as [`crate::weights`] writes
-/// them) from `graph` and declares each as a graph input of its type and shape, unless the
-/// graph already lists it among its inputs (as files of older ONNX versions do).
+/// Removes the large f32 initialisers (as `float_data`, which [`crate::weights`] writes,
+/// or as raw bytes, as plain f32 files hold them) from `graph` and declares each as a
+/// graph input of its type and shape, unless the graph already lists it among its inputs
+/// (as files of older ONNX versions do).
 fn take_weights(graph: &mut GraphProto) -> Vec<TensorProto> {
     let (weights, kept): (Vec<TensorProto>, Vec<TensorProto>) =
         graph.initializer.drain(..).partition(|t| {
             t.data_type == DataType::Float as i32
-                && t.raw_data.is_empty()
-                && t.float_data.len() >= MOVED_WEIGHTS
+                && t.float_data.len().max(t.raw_data.len() / 4) >= MOVED_WEIGHTS
         });
     graph.initializer = kept;
     let declared: std::collections::HashSet<String> =
@@ -144,8 +150,8 @@ mod tests {
     use tract_onnx::pb::{GraphProto, NodeProto};
 
     /// `y = x · w` with `x` of shape [1, 2] and a `w` of [2, 10,000] large enough to be
-    /// moved into tract, listed among the graph's inputs or not.
-    fn matmul(w: &[f32], w_is_an_input: bool) -> Vec<u8> {
+    /// moved into tract, listed among the graph's inputs or not, held as floats or raw bytes.
+    fn matmul(w: &[f32], w_is_an_input: bool, w_as_raw_bytes: bool) -> Vec<u8> {
         let columns = w.len() / 2;
         let tensor_info = |name: &str, dims: &[i64]| value_info(name, DataType::Float as i32, dims);
         let mut input = vec![tensor_info("x", &[1, 2])];
@@ -169,7 +175,11 @@ mod tests {
                     name: "w".into(),
                     dims: vec![2, columns as i64],
                     data_type: DataType::Float as i32,
-                    float_data: w.to_vec(),
+                    float_data: if w_as_raw_bytes { vec![] } else { w.to_vec() },
+                    raw_data: match w_as_raw_bytes {
+                        true => w.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                        false => vec![],
+                    },
                     ..Default::default()
                 }],
                 input,
@@ -192,11 +202,14 @@ mod tests {
         let expected: Vec<f32> = (0..columns)
             .map(|j| 0.5 * w[j] - 2.0 * w[columns + j])
             .collect();
-        for w_is_an_input in [false, true] {
-            let plan = load_plan(matmul(&w, w_is_an_input), &[1, 2]).unwrap();
+        for (w_is_an_input, raw) in [(false, false), (true, false), (false, true)] {
+            let plan = load_plan(matmul(&w, w_is_an_input, raw), &[1, 2]).unwrap();
             assert_eq!(plan.model().inputs.len(), 1, "only x is an input");
             let y = run_plan(&plan, vec![0.5, -2.0], &[1, 2]).unwrap();
-            assert_eq!(y, expected, "w listed as an input: {w_is_an_input}");
+            assert_eq!(
+                y, expected,
+                "w listed as an input: {w_is_an_input}, raw: {raw}"
+            );
         }
     }
 }
