@@ -1,8 +1,9 @@
 //! Stored-small weights made plain again before tract sees the model.
 //!
 //! The trainer may store weights as int8 (`DequantizeLinear`, possibly followed by a `Mul`
-//! with a per-input-channel or per-kernel scale, itself stored as f16 behind a `Cast`) or
-//! f16 (`Cast`) to make the file smaller. tract keeps
+//! with a per-input-channel or per-kernel scale; a per-kernel scale is itself stored as u8
+//! behind a second `DequantizeLinear`, or as f16 behind a `Cast` in files from before
+//! 2026-11-30's stop 18) or f16 (`Cast`) to make the file smaller. tract keeps
 //! such weights compact and decodes them at every run when the f32 form would exceed its
 //! constant-folding budget (4 MB), which also stops it from pre-packing convolution
 //! weights: the model ran three times slower. So these nodes are computed here, once, and

@@ -341,9 +341,15 @@ pub fn print_summary(report: &Report, export: Option<&ExportCheck>) {
             100.0 * check.written_bytes as f64 / check.f32_bytes as f64,
             check.written_max_diff
         );
+        if !check.per_kernel_layers.is_empty() {
+            println!(
+                "  int8 with a scale per kernel (one per output channel moved a check picture too far): {}",
+                check.per_kernel_layers.join(", ")
+            );
+        }
         if !check.f16_layers.is_empty() {
             println!(
-                "  stored as f16 (their int8 form moved a check picture too far): {}",
+                "  stored as f16 (their int8 forms moved a check picture too far): {}",
                 check.f16_layers.join(", ")
             );
         }

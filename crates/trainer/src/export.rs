@@ -145,7 +145,10 @@ pub struct ExportCheck {
     pub written_bytes: usize,
     /// Size the f32 file would have had.
     pub f32_bytes: usize,
-    /// Weights stored as f16 because their int8 form moved a check picture too far.
+    /// `Conv` weights stored with one scale per kernel because one per output channel moved
+    /// a check picture too far.
+    pub per_kernel_layers: Vec<String>,
+    /// Weights stored as f16 because their int8 forms moved a check picture too far.
     pub f16_layers: Vec<String>,
 }
 
@@ -208,15 +211,27 @@ pub fn write_and_verify(
         f32_max_diff <= PARITY_TOLERANCE,
         "the exported ONNX differs from the in-memory model by {f32_max_diff:e} (> {PARITY_TOLERANCE:e})"
     );
-    let (written, meta, written_max_diff, f16_layers) = match weights {
-        WeightFormat::F32 => (onnx.to_vec(), f32_meta, f32_max_diff, Vec::new()),
+    let (written, meta, written_max_diff, per_kernel_layers, f16_layers) = match weights {
+        WeightFormat::F32 => (
+            onnx.to_vec(),
+            f32_meta,
+            f32_max_diff,
+            Vec::new(),
+            Vec::new(),
+        ),
         WeightFormat::Int8 => {
             let shape = f32_meta.input.shape(1);
             let means = InputMeans::measure(onnx, inputs.quantization, &shape)?;
             let choice =
                 mixed_precision::choose(onnx, &f32_meta, &means, &agreement, QUANTIZED_TOLERANCE)?;
             let worst = choice.deviations.iter().map(|d| d.diff).fold(0.0, f32::max);
-            (choice.onnx, choice.meta, worst, choice.f16_layers)
+            (
+                choice.onnx,
+                choice.meta,
+                worst,
+                choice.per_kernel_layers,
+                choice.f16_layers,
+            )
         }
     };
     fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
@@ -234,6 +249,7 @@ pub fn write_and_verify(
         written_max_diff,
         written_bytes: written.len(),
         f32_bytes: onnx.len(),
+        per_kernel_layers,
         f16_layers,
     })
 }

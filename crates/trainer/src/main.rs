@@ -222,14 +222,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_diff,
         } => {
             let outcome = quantize_model::run(&model, &out, &dataset, max_diff)?;
+            let listed = |layers: &[String]| match layers.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", layers.join(", ")),
+            };
             println!(
-                "{} weight tensors as int8, {} as f16{}: {:.1} MB → {:.1} MB ({:.0} %), written to {}",
+                "{} weight tensors as int8, {} of them with a scale per kernel{}, {} as f16{}: {:.1} MB → {:.1} MB ({:.0} %), written to {}",
                 outcome.tensors,
+                outcome.per_kernel_layers.len(),
+                listed(&outcome.per_kernel_layers),
                 outcome.f16_layers.len(),
-                match outcome.f16_layers.is_empty() {
-                    true => String::new(),
-                    false => format!(" ({})", outcome.f16_layers.join(", ")),
-                },
+                listed(&outcome.f16_layers),
                 outcome.f32_bytes as f64 / 1e6,
                 outcome.written_bytes as f64 / 1e6,
                 100.0 * outcome.written_bytes as f64 / outcome.f32_bytes as f64,

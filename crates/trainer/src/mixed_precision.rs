@@ -1,15 +1,17 @@
-//! Which weights a compressed model stores as int8 and which as f16. Every layer starts
-//! as int8; while some picture's answer or probability moves too far, the layer whose int8
-//! form moves the failing pictures most is stored as f16 instead (half the size of f32,
-//! and close to exact), one layer at a time, until every picture agrees.
+//! How a compressed model stores each weight. Every layer starts as int8 with one scale
+//! per output channel (the smallest form); while some picture's answer or probability moves
+//! too far, the layer whose current form moves the failing pictures most moves one step up
+//! the [`Storage`] ladder (a `Conv` to one scale per kernel, 11 % larger; then any layer to
+//! f16, twice the size of int8 and close to exact), one layer at a time, until every picture
+//! agrees.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 use classifier::{Classifier, ModelMeta};
 use rayon::prelude::*;
 
-use crate::quantize::{self, InputMeans, QuantizeSummary, Storage};
+use crate::quantize::{self, InputMeans, LayerWeight, QuantizeSummary, Storage};
 
 /// How far a candidate model is from the reference on one picture.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,7 +41,9 @@ pub struct Choice {
     pub meta: ModelMeta,
     /// How many tensors went to int8 and f16.
     pub summary: QuantizeSummary,
-    /// The weights stored as f16, in the order they were chosen.
+    /// The `Conv` weights stored as int8 with one scale per kernel, in graph order.
+    pub per_kernel_layers: Vec<String>,
+    /// The weights stored as f16, in graph order.
     pub f16_layers: Vec<String>,
     /// Every picture's deviation under the chosen storage.
     pub deviations: Vec<Deviation>,
@@ -51,9 +55,9 @@ const WORST_PROBES: usize = 8;
 /// The most pictures the per-layer sensitivity is measured on.
 const MAX_PROBES: usize = 32;
 
-/// Compresses `f32_onnx` (described by `meta`; `means` from [`InputMeans::measure`]) as
-/// int8 where that keeps every picture of `agreement` within `max_diff` and its answer,
-/// and as f16 elsewhere. Fails only if even f16 everywhere moves an answer.
+/// Compresses `f32_onnx` (described by `meta`; `means` from [`InputMeans::measure`]) in the
+/// smallest storage, layer by layer, that keeps every picture of `agreement` within
+/// `max_diff` and its answer. Fails only if even f16 everywhere moves an answer.
 pub fn choose(
     f32_onnx: &[u8],
     meta: &ModelMeta,
@@ -63,16 +67,15 @@ pub fn choose(
 ) -> Result<Choice> {
     let layers = quantize::layer_weights(f32_onnx)?;
     let all: Vec<usize> = (0..agreement.pictures()).collect();
-    let mut f16_layers: Vec<String> = Vec::new();
+    let mut storage: BTreeMap<String, Storage> = layers
+        .iter()
+        .map(|l| (l.name.clone(), Storage::Int8))
+        .collect();
     let mut probes: BTreeSet<usize> = BTreeSet::new();
     let mut ranking: Vec<String> = Vec::new();
     loop {
-        let f16: BTreeSet<&str> = f16_layers.iter().map(String::as_str).collect();
-        let storage = |name: &str| match f16.contains(name) {
-            true => Storage::F16,
-            false => Storage::Int8,
-        };
-        let (onnx, summary) = quantize::compress(f32_onnx, Some(means), &storage)?;
+        let store = |name: &str| storage.get(name).copied().unwrap_or(Storage::F32);
+        let (onnx, summary) = quantize::compress(f32_onnx, Some(means), &store)?;
         let candidate_meta = ModelMeta {
             model_sha256: classifier::model::sha256_hex(&onnx),
             ..meta.clone()
@@ -87,16 +90,25 @@ pub fn choose(
             let worst = deviations.iter().map(|d| d.diff).fold(0.0, f32::max);
             let changed = deviations.iter().filter(|d| d.flipped).count();
             eprintln!(
-                "compressed with {} weight(s) as f16: max |Δp| {worst:.4} on {} pictures, {changed} answer(s) changed",
-                f16_layers.len(),
+                "compressed ({}): {} bytes, max |Δp| {worst:.4} on {} pictures, {changed} answer(s) changed",
+                describe(&storage),
+                onnx.len(),
                 all.len()
             );
             if passes(&deviations, max_diff) {
+                let stored_as = |wanted: Storage| {
+                    layers
+                        .iter()
+                        .filter(|l| storage[&l.name] == wanted)
+                        .map(|l| l.name.clone())
+                        .collect()
+                };
                 return Ok(Choice {
                     onnx,
                     meta: candidate_meta,
                     summary,
-                    f16_layers,
+                    per_kernel_layers: stored_as(Storage::Int8PerKernel),
+                    f16_layers: stored_as(Storage::F16),
                     deviations,
                 });
             }
@@ -107,18 +119,69 @@ pub fn choose(
                 means,
                 agreement,
                 &probes.iter().copied().collect::<Vec<_>>(),
-                &layers,
+                &storage,
             )?;
         }
-        let Some(next) = ranking.iter().find(|l| !f16.contains(l.as_str())).cloned() else {
+        let mut next = take_next(&mut ranking, &storage, &layers);
+        if next.is_none() && !fully_exact(&storage, &layers) {
+            // Every ranked layer has moved once since it was measured: measure again.
+            ranking = rank_layers(
+                f32_onnx,
+                meta,
+                means,
+                agreement,
+                &probes.iter().copied().collect::<Vec<_>>(),
+                &storage,
+            )?;
+            next = take_next(&mut ranking, &storage, &layers);
+        }
+        let Some((name, finer)) = next else {
             bail!(
                 "even with every weight stored as f16 some picture moves by more than {max_diff} \
                  or changes its answer"
             );
         };
-        eprintln!("storing {next} as f16");
-        f16_layers.push(next);
+        eprintln!("storing {name} as {finer:?}");
+        storage.insert(name, finer);
     }
+}
+
+/// Removes from `ranking` the best-ranked layer that can still move up the ladder and
+/// returns it with its next storage: each layer moves at most one step per ranking, since
+/// the ranking measured its previous storage.
+fn take_next(
+    ranking: &mut Vec<String>,
+    storage: &BTreeMap<String, Storage>,
+    layers: &[LayerWeight],
+) -> Option<(String, Storage)> {
+    let (rank, finer) = ranking.iter().enumerate().find_map(|(rank, name)| {
+        let layer = layers.iter().find(|l| &l.name == name)?;
+        Some((rank, storage.get(name)?.finer(layer.has_kernels)?))
+    })?;
+    Some((ranking.remove(rank), finer))
+}
+
+/// Whether no layer can move up the ladder any more.
+fn fully_exact(storage: &BTreeMap<String, Storage>, layers: &[LayerWeight]) -> bool {
+    layers.iter().all(|l| {
+        storage
+            .get(&l.name)
+            .and_then(|s| s.finer(l.has_kernels))
+            .is_none()
+    })
+}
+
+/// How many layers each storage holds, e.g. `"Int8: 10, Int8PerKernel: 5, F16: 1"`.
+fn describe(storage: &BTreeMap<String, Storage>) -> String {
+    let mut counts: BTreeMap<Storage, usize> = BTreeMap::new();
+    for s in storage.values() {
+        *counts.entry(*s).or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(s, n)| format!("{s:?}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether every deviation is within `max_diff` and no answer changed.
@@ -148,20 +211,20 @@ fn failing(deviations: &[Deviation], max_diff: f32) -> Vec<usize> {
         .collect()
 }
 
-/// `layers` ordered by how far each one alone, stored as int8 with the rest f32, moves
-/// the `probes` (the largest |Δp| first).
+/// The layers of `storage` ordered by how far each one alone, in its current storage with
+/// the rest f32, moves the `probes` (the largest |Δp| first).
 fn rank_layers(
     f32_onnx: &[u8],
     meta: &ModelMeta,
     means: &InputMeans,
     agreement: &dyn Agreement,
     probes: &[usize],
-    layers: &[String],
+    storage: &BTreeMap<String, Storage>,
 ) -> Result<Vec<String>> {
-    let mut scored = Vec::with_capacity(layers.len());
-    for layer in layers {
+    let mut scored = Vec::with_capacity(storage.len());
+    for (layer, current) in storage {
         let storage = |name: &str| match name == layer {
-            true => Storage::Int8,
+            true => *current,
             false => Storage::F32,
         };
         let (onnx, _) = quantize::compress(f32_onnx, Some(means), &storage)?;

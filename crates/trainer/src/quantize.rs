@@ -1,9 +1,10 @@
 //! Smaller model files: the weights of every `Conv` and `Gemm` stored as int8, each behind
-//! a `DequantizeLinear` node: a `Conv` with one f16 scale per kernel (output × input
-//! channel, a `Cast` and a `Mul` after the dequantisation), a `Gemm` with one scale per
-//! output channel. The classifier folds those nodes into f32 constants when it loads the
-//! model, so the model still computes in f32; only the file (and its download) is about
-//! a third of the f32 one.
+//! a `DequantizeLinear` node, with one scale per output channel or, for a `Conv` that
+//! needs it, one per kernel (output × input channel: a u8 fraction of the channel's scale,
+//! itself behind a `DequantizeLinear`, and a `Mul`); or as f16 behind a `Cast`. The
+//! classifier folds those nodes into f32 constants when it loads the model, so the model
+//! still computes in f32; only the file (and its download) is about a quarter of the f32
+//! one.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,8 @@ use crate::onnx_graph::{self, attr_int, node};
 /// How the exported file stores the weights of its convolutions and dense layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WeightFormat {
-    /// int8 per output channel with a `DequantizeLinear` in front (about 25 % of f32).
+    /// int8 behind `DequantizeLinear`, one scale per output channel, or per kernel (or f16)
+    /// for the layers where that would move a check picture too far (25–30 % of f32).
     Int8,
     /// Plain f32, as trained.
     F32,
@@ -139,23 +141,42 @@ fn channel_means(
         .collect())
 }
 
-/// How one layer's weight is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How one layer's weight is stored, from the smallest to the most exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Storage {
-    /// int8 behind `DequantizeLinear`: one f16 scale per kernel for a `Conv`, one scale
-    /// per output channel for a `Gemm`.
+    /// int8 behind `DequantizeLinear` with one scale per output channel (and, given
+    /// [`InputMeans`], activation-aware input scales): 1 byte per weight.
     Int8,
+    /// For a `Conv`: int8 with one scale per kernel, stored as a u8 fraction of its output
+    /// channel's scale: 1 byte per weight and 1 per kernel (10 per 3×3 kernel), with a
+    /// weight error within 7 % of an f32 scale per kernel, about four times smaller than
+    /// [`Storage::Int8`]'s. Any other layer is stored as [`Storage::Int8`].
+    Int8PerKernel,
     /// IEEE half precision behind `Cast`.
     F16,
     /// Unchanged.
     F32,
 }
 
+impl Storage {
+    /// The next more exact storage a compressed layer can move to (`has_kernels`: it is a
+    /// `Conv`, so [`Storage::Int8PerKernel`] differs from [`Storage::Int8`] for it); `None`
+    /// from f16, the most exact compressed form.
+    pub fn finer(self, has_kernels: bool) -> Option<Self> {
+        match self {
+            Self::Int8 if has_kernels => Some(Self::Int8PerKernel),
+            Self::Int8 | Self::Int8PerKernel => Some(Self::F16),
+            Self::F16 | Self::F32 => None,
+        }
+    }
+}
+
 /// Stores the weights of every `Conv` and `Gemm` of `onnx` as `storage` says for each
 /// weight name and returns the new file. Weights shared with other nodes stay f32, and so
-/// do biases. A `Conv` kernel of 3×3 weights gets its own scale: measured on the 128×128
-/// model, that cut the largest probability change over a dataset about threefold against one
-/// scale per output channel, for 22 % more bytes than int8 alone. With `means` (see
+/// do biases. With [`Storage::Int8PerKernel`], each 3×3 kernel of a `Conv` gets its own
+/// scale: measured on the 128×128 model, one f16 scale per kernel cut the largest
+/// probability change over a dataset about threefold against one scale per output channel.
+/// With `means` (see
 /// [`InputMeans`]), int8 `Gemm` layers are quantised activation-aware (input channels that
 /// carry more signal get finer steps) and every int8 layer's bias absorbs the mean error its
 /// weights make on typical inputs (bias correction).
@@ -212,48 +233,51 @@ pub fn compress(
             continue;
         }
         let channel_means = means.and_then(|m| m.0.get(&layer.data));
-        if let Some(kernel) = kernel_size(&layer, &dims).filter(|_| store == Storage::Int8) {
-            let (quantized, scales) = quantize_per_kernel(&values, kernel);
+        let per_kernel = kernel_size(&layer, &dims).filter(|_| store == Storage::Int8PerKernel);
+        if let Some(kernel) = per_kernel {
+            let (quantized, scales) = quantize_per_kernel(&values, kernel, dims[0]);
             let dequantized: Vec<f32> = quantized
                 .iter()
                 .enumerate()
-                .map(|(k, q)| f32::from(*q) * scales[k / kernel].to_f32())
+                .map(|(k, q)| f32::from(*q) * scales.of_kernel(k / kernel))
                 .collect();
             if let Some(m) = channel_means {
                 let correction = bias_correction(&values, &dequantized, &shape, &layer, &m.mean);
                 correct_bias(graph, &layer, &correction)?;
                 summary.corrected_biases += 1;
             }
-            let (q, unit, zero, scale, steps) = (
+            let (q, unit, zero, steps) = (
                 format!("{name}_int8"),
                 format!("{name}_unit"),
                 format!("{name}_zero"),
-                format!("{name}_kernel_scale_f16"),
                 format!("{name}_steps"),
             );
+            let (fractions, channel_step, fraction_zero, kernel_scale) = (
+                format!("{name}_kernel_fraction"),
+                format!("{name}_fraction_step"),
+                format!("{name}_fraction_zero"),
+                format!("{name}_kernel_scale"),
+            );
+            let channels = dims[0];
             let mut scale_dims = dims_i64.clone();
             scale_dims[2..].fill(1);
             graph.initializer.extend([
                 tensor_i8(&q, &dims_i64, &quantized),
                 onnx_graph::tensor_f32(&unit, &[], &[1.0]),
                 tensor_i8(&zero, &[], &[0]),
-                // Already f16 values, so storing them as f16 again is exact.
-                tensor_f16(
-                    &scale,
-                    &scale_dims,
-                    &scales.iter().map(|s| s.to_f32()).collect::<Vec<_>>(),
-                ),
+                tensor_u8(&fractions, &scale_dims, &scales.fractions),
+                onnx_graph::tensor_f32(&channel_step, &[channels as i64], &scales.channel_steps),
+                tensor_u8(&fraction_zero, &[channels as i64], &vec![0; channels]),
             ]);
-            let scale_f32 = format!("{name}_kernel_scale");
             decode_nodes.extend([
                 node("DequantizeLinear", &[&q, &unit, &zero], &steps, vec![]),
                 node(
-                    "Cast",
-                    &[&scale],
-                    &scale_f32,
-                    vec![attr_int("to", DataType::Float as i64)],
+                    "DequantizeLinear",
+                    &[&fractions, &channel_step, &fraction_zero],
+                    &kernel_scale,
+                    vec![attr_int("axis", 0)],
                 ),
-                node("Mul", &[&steps, &scale_f32], &name, vec![]),
+                node("Mul", &[&steps, &kernel_scale], &name, vec![]),
             ]);
             summary.tensors += 1;
             summary.weights += values.len();
@@ -330,19 +354,40 @@ pub fn compress(
     Ok((onnx_graph::encode(&model), summary))
 }
 
+/// A weight [`compress`] can store compressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerWeight {
+    /// The weight initialiser's name.
+    pub name: String,
+    /// Whether it is a `Conv` weight with kernels (see [`Storage::Int8PerKernel`]).
+    pub has_kernels: bool,
+}
+
 /// The weight initialisers [`compress`] can store as int8 or f16, in graph order.
-pub fn layer_weights(onnx: &[u8]) -> Result<Vec<String>> {
+pub fn layer_weights(onnx: &[u8]) -> Result<Vec<LayerWeight>> {
     let model = onnx_graph::decode(onnx)?;
     let graph = model.graph.as_ref().context("the ONNX file has no graph")?;
     Ok(layers(graph)
         .into_iter()
-        .map(|layer| layer.weight)
+        .map(|layer| {
+            let dims: Vec<usize> = graph
+                .initializer
+                .iter()
+                .find(|t| t.name == layer.weight)
+                .map(|t| t.dims.iter().map(|&d| d.max(0) as usize).collect())
+                .unwrap_or_default();
+            LayerWeight {
+                has_kernels: kernel_size(&layer, &dims).is_some(),
+                name: layer.weight,
+            }
+        })
         .collect())
 }
 
-/// Stores every `Conv` and `Gemm` weight as int8 (see [`compress`]).
+/// Stores every `Conv` and `Gemm` weight as int8, with one scale per kernel for a `Conv`
+/// (see [`compress`]).
 pub fn to_int8(onnx: &[u8], means: Option<&InputMeans>) -> Result<(Vec<u8>, QuantizeSummary)> {
-    compress(onnx, means, &|_| Storage::Int8)
+    compress(onnx, means, &|_| Storage::Int8PerKernel)
 }
 
 /// How strongly the activation-aware scale follows the inputs' magnitude (0: not at all).
@@ -509,26 +554,68 @@ fn kernel_size(layer: &Layer, dims: &[usize]) -> Option<usize> {
     (dims.len() == 4 && layer.out_axis == 0 && layer.in_axis == 1).then(|| dims[2] * dims[3])
 }
 
-/// Symmetric int8 quantisation with one f16 scale per run of `kernel` consecutive weights
-/// (one kernel of a `Conv`): `value ≈ q × scale`. The scale is rounded to f16 before the
-/// weights are quantised with it, so the stored pair reproduces what was measured.
-fn quantize_per_kernel(values: &[f32], kernel: usize) -> (Vec<i8>, Vec<half::f16>) {
-    let scales: Vec<half::f16> = values
+/// One scale per kernel, each a fraction of its output channel's scale:
+/// `scale = fraction × channel_step`, as a `DequantizeLinear` of the u8 fractions computes
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+struct KernelScales {
+    /// Per kernel, 1..=255.
+    fractions: Vec<u8>,
+    /// Per output channel: its largest kernel scale / 255.
+    channel_steps: Vec<f32>,
+    /// Kernels per output channel.
+    kernels_per_channel: usize,
+}
+
+impl KernelScales {
+    /// The scale of kernel `k` (counted over the whole weight).
+    fn of_kernel(&self, k: usize) -> f32 {
+        f32::from(self.fractions[k]) * self.channel_steps[k / self.kernels_per_channel]
+    }
+}
+
+/// The largest kernel fraction: a channel's largest kernel gets its scale exactly.
+const FRACTION_MAX: f32 = 255.0;
+
+/// Symmetric int8 quantisation with one scale per run of `kernel` consecutive weights
+/// (one kernel of a `Conv` with `channels` output channels): `value ≈ q × scale`, `q` in
+/// -127..=127. Each scale is its kernel's largest |value| / 127 rounded up to the next
+/// 1/255 of its channel's largest, so no weight is clipped and the stored pair reproduces
+/// exactly what was measured.
+fn quantize_per_kernel(values: &[f32], kernel: usize, channels: usize) -> (Vec<i8>, KernelScales) {
+    let kernel_max: Vec<f32> = values
         .chunks(kernel)
-        .map(|k| {
-            let max = k.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
-            let scale = half::f16::from_f32(if max > 0.0 { max / INT8_MAX } else { 1.0 });
-            if scale.to_f32() > 0.0 {
-                scale
+        .map(|k| k.iter().fold(0.0_f32, |m, v| m.max(v.abs())))
+        .collect();
+    let kernels_per_channel = (kernel_max.len() / channels.max(1)).max(1);
+    let channel_steps: Vec<f32> = kernel_max
+        .chunks(kernels_per_channel)
+        .map(|c| {
+            let max = c.iter().fold(0.0_f32, |m, v| m.max(*v));
+            if max > 0.0 {
+                max / INT8_MAX / FRACTION_MAX
             } else {
-                half::f16::ONE
+                1.0 / FRACTION_MAX
             }
         })
         .collect();
+    let fractions: Vec<u8> = kernel_max
+        .iter()
+        .enumerate()
+        .map(|(k, max)| {
+            let step = channel_steps[k / kernels_per_channel];
+            (max / INT8_MAX / step).ceil().clamp(1.0, FRACTION_MAX) as u8
+        })
+        .collect();
+    let scales = KernelScales {
+        fractions,
+        channel_steps,
+        kernels_per_channel,
+    };
     let quantized = values
         .iter()
         .enumerate()
-        .map(|(k, v)| to_step(*v, scales[k / kernel].to_f32()))
+        .map(|(i, v)| to_step(*v, scales.of_kernel(i / kernel)))
         .collect();
     (quantized, scales)
 }
@@ -542,6 +629,16 @@ fn tensor_f16(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
             .iter()
             .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
             .collect(),
+        ..Default::default()
+    }
+}
+
+fn tensor_u8(name: &str, dims: &[i64], values: &[u8]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Uint8 as i32,
+        raw_data: values.to_vec(),
         ..Default::default()
     }
 }
@@ -588,23 +685,46 @@ mod tests {
     }
 
     #[test]
-    fn every_kernel_gets_its_own_f16_scale_and_error_stays_below_half_a_step() {
-        // Two kernels of four weights, the second a hundred times smaller.
-        let values = [0.5, -0.25, 0.125, 0.3, 0.005, -0.0025, 0.001, 0.0];
-        let (q, scales) = quantize_per_kernel(&values, 4);
-        assert_eq!(scales.len(), 2);
+    fn every_kernel_gets_its_own_scale_as_a_fraction_of_its_channels_and_nothing_is_clipped() {
+        // Two channels of two kernels of four weights; kernel 1 is a hundred times smaller
+        // than kernel 0, channel 1 is ten times larger than channel 0.
+        let values = [
+            0.5, -0.25, 0.125, 0.3, 0.005, -0.0025, 0.001, 0.0, //
+            -5.0, 2.5, 1.0, 0.0, 0.3, 0.2, -0.1, 0.05,
+        ];
+        let (q, scales) = quantize_per_kernel(&values, 4, 2);
+        assert_eq!(scales.fractions.len(), 4);
         assert_eq!(
-            (q[0], q[4]),
-            (127, 127),
-            "each kernel's largest weight uses the range"
+            scales.channel_steps,
+            vec![0.5 / 127.0 / 255.0, 5.0 / 127.0 / 255.0]
         );
+        assert_eq!(
+            scales.fractions[0], 255,
+            "a channel's largest kernel is exact"
+        );
+        assert_eq!(
+            scales.fractions[1], 3,
+            "0.005 / 0.5 × 255 = 2.55, rounded up"
+        );
+        assert_eq!((q[0], q[8]), (127, -127));
         for (k, v) in values.iter().enumerate() {
-            let step = scales[k / 4].to_f32();
+            let step = scales.of_kernel(k / 4);
             let back = f32::from(q[k]) * step;
             assert!((back - v).abs() <= step / 2.0 + 1e-9, "{k}: {back} vs {v}");
+            assert!(f32::from(q[k]).abs() <= INT8_MAX);
         }
-        let (zeros, scale) = quantize_per_kernel(&[0.0; 9], 9);
-        assert_eq!((zeros, scale), (vec![0; 9], vec![half::f16::ONE]));
+        let (zeros, scale) = quantize_per_kernel(&[0.0; 9], 9, 1);
+        assert_eq!(zeros, vec![0; 9]);
+        assert_eq!(scale.fractions, vec![1]);
+        assert!(scale.channel_steps[0] > 0.0);
+    }
+
+    #[test]
+    fn the_storage_ladder_goes_per_kernel_only_for_layers_with_kernels() {
+        assert_eq!(Storage::Int8.finer(true), Some(Storage::Int8PerKernel));
+        assert_eq!(Storage::Int8.finer(false), Some(Storage::F16));
+        assert_eq!(Storage::Int8PerKernel.finer(true), Some(Storage::F16));
+        assert_eq!(Storage::F16.finer(true), None);
     }
 
     #[test]

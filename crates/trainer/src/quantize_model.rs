@@ -1,6 +1,6 @@
 //! `special-week quantize`: an existing f32 model directory (trained here, or exported from
-//! Keras) in, its compressed form out: int8 where that keeps every answer, f16 where it
-//! would not, calibrated on a dataset's pictures and checked against the f32 model on every
+//! Keras) in, its compressed form out: int8 where that keeps every answer (one scale per
+//! output channel, or per kernel), f16 where it would not, calibrated on a dataset's pictures and checked against the f32 model on every
 //! picture of it before anything is written.
 
 use std::fs;
@@ -24,7 +24,10 @@ pub struct Outcome {
     pub written_bytes: usize,
     /// Weight tensors stored as int8.
     pub tensors: usize,
-    /// Weight tensors stored as f16 (their int8 form moved some picture too far).
+    /// `Conv` weights stored with one scale per kernel (one per output channel moved some
+    /// picture too far).
+    pub per_kernel_layers: Vec<String>,
+    /// Weight tensors stored as f16 (their int8 forms moved some picture too far).
     pub f16_layers: Vec<String>,
     /// The comparison on the dataset.
     pub comparison: Comparison,
@@ -81,6 +84,7 @@ pub fn run(
         f32_bytes: f32_onnx.len(),
         written_bytes: choice.onnx.len(),
         tensors: choice.summary.tensors,
+        per_kernel_layers: choice.per_kernel_layers,
         f16_layers: choice.f16_layers,
         comparison: answers.comparison(&choice.deviations),
     })

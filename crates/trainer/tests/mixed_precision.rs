@@ -1,5 +1,6 @@
-//! The int8 / f16 choice: int8 where it keeps every picture close, f16 for the layers
-//! whose int8 form moves a picture too far, an error where not even f16 will do.
+//! The storage choice: int8 with a scale per output channel where it keeps every picture
+//! close, a scale per kernel or f16 for the layers whose smaller form moves a picture too
+//! far, an error where not even f16 will do.
 
 use anyhow::Result;
 use classifier::meta::{InputSpec, Label, ModelMeta, OutputKind, OutputSpec};
@@ -131,7 +132,7 @@ fn a_loose_bound_keeps_every_layer_int8() {
     let s = setup();
     let choice =
         mixed_precision::choose(&s.f32_model, &s.meta, &s.means, &s.pictures, 0.5).unwrap();
-    assert!(choice.f16_layers.is_empty());
+    assert!(choice.f16_layers.is_empty() && choice.per_kernel_layers.is_empty());
     assert_eq!((choice.summary.tensors, choice.summary.f16_tensors), (2, 0));
     assert_eq!(choice.deviations.len(), 12);
     assert!(worst(&choice.deviations) > 0.0, "int8 changed the weights");
@@ -143,7 +144,7 @@ fn a_loose_bound_keeps_every_layer_int8() {
 }
 
 #[test]
-fn a_bound_int8_misses_moves_layers_to_f16_until_every_picture_is_within_it() {
+fn a_bound_int8_misses_moves_layers_up_the_ladder_until_every_picture_is_within_it() {
     let s = setup();
     let all_int8 =
         mixed_precision::choose(&s.f32_model, &s.meta, &s.means, &s.pictures, 1.0).unwrap();
@@ -152,8 +153,13 @@ fn a_bound_int8_misses_moves_layers_to_f16_until_every_picture_is_within_it() {
     let choice =
         mixed_precision::choose(&s.f32_model, &s.meta, &s.means, &s.pictures, bound).unwrap();
     assert!(
-        !choice.f16_layers.is_empty(),
+        !choice.f16_layers.is_empty() || !choice.per_kernel_layers.is_empty(),
         "int8 alone moved a picture by {int8_error} > {bound}"
+    );
+    assert!(
+        choice.per_kernel_layers.iter().all(|l| l == "conv_w"),
+        "only the Conv has kernels: {:?}",
+        choice.per_kernel_layers
     );
     assert!(
         worst(&choice.deviations) <= bound,

@@ -112,7 +112,7 @@ fn trains_exports_and_classifies_a_synthetic_dataset() {
     let model_bytes = std::fs::metadata(out.join(export::MODEL_FILE))
         .unwrap()
         .len() as usize;
-    // int8 weights plus one f16 scale per 3×3 kernel: 11 bytes where f32 takes 36.
+    // int8 weights, at most plus one u8 scale per 3×3 kernel: 10 bytes where f32 takes 36.
     assert!(
         model_bytes * 3 <= base_bytes,
         "the int8 model ({model_bytes} bytes) is at most a third of the f32 base alone ({base_bytes})"

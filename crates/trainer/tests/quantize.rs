@@ -57,7 +57,10 @@ fn int8_weights_give_nearly_the_f32_outputs_from_a_quarter_of_the_bytes() {
         .iter()
         .filter(|n| n.op_type == "DequantizeLinear")
         .count();
-    assert_eq!(dequantize, 3);
+    assert_eq!(
+        dequantize, 4,
+        "one per weight, and one for conv_w's per-kernel scales"
+    );
 
     let (want, got) = (run(&f32_model, &input), run(&int8_model, &input));
     assert_eq!(want.len(), got.len());
@@ -158,12 +161,10 @@ fn the_classifier_expands_stored_weights_to_plain_f32_before_tract_sees_them() {
     let f32_model = small_model(&mut rng);
     let calibration = random_inputs(&mut rng, 2);
     let means = InputMeans::measure(&f32_model, &calibration, &INPUT_SHAPE).unwrap();
-    let (stored, _) = quantize::compress(&f32_model, Some(&means), &|name| {
-        if name == "out_w" {
-            Storage::F16
-        } else {
-            Storage::Int8
-        }
+    let (stored, _) = quantize::compress(&f32_model, Some(&means), &|name| match name {
+        "out_w" => Storage::F16,
+        "conv_w" => Storage::Int8PerKernel,
+        _ => Storage::Int8,
     })
     .unwrap();
     let op_types = |onnx: &[u8]| -> Vec<String> {
@@ -213,6 +214,37 @@ fn the_classifier_expands_stored_weights_to_plain_f32_before_tract_sees_them() {
         run(&stored, input),
         run(&expanded, input),
         "expanding changes nothing"
+    );
+}
+
+#[test]
+fn a_scale_per_kernel_is_closer_to_f32_than_one_per_output_channel() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let f32_model = small_model(&mut rng);
+    let inputs = random_inputs(&mut rng, 4);
+    let conv_as = |conv: Storage| {
+        let (onnx, summary) = quantize::compress(&f32_model, None, &|name| match name {
+            "conv_w" => conv,
+            _ => Storage::F32,
+        })
+        .unwrap();
+        assert_eq!(summary.tensors, 1);
+        let error = inputs
+            .iter()
+            .map(|input| max_difference(&run(&f32_model, input), &run(&onnx, input)))
+            .fold(0.0_f32, f32::max);
+        (error, onnx.len())
+    };
+    let (per_channel, channel_bytes) = conv_as(Storage::Int8);
+    let (per_kernel, kernel_bytes) = conv_as(Storage::Int8PerKernel);
+    assert!(per_kernel > 0.0, "the weights were quantised");
+    assert!(
+        per_kernel < per_channel,
+        "per kernel {per_kernel} is not closer than per channel {per_channel}"
+    );
+    assert!(
+        kernel_bytes >= channel_bytes + 16 * 3,
+        "one u8 per kernel (16 × 3) is stored: {kernel_bytes} vs {channel_bytes} bytes"
     );
 }
 
