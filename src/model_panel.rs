@@ -46,8 +46,11 @@ pub fn model_panel(props: &ModelPanelProps) -> Html {
         ModelState::Preparing => {
             html! { <><p>{ texts.model_preparing() }</p><progress /></> }
         }
-        ModelState::Ready { since_page_ms } => html! {
-            <p>
+        ModelState::Ready {
+            since_page_ms,
+            load_ms,
+        } => html! {
+            <p id="model-ready" data-load-ms={format!("{load_ms:.1}")}>
                 { texts.model_ready(&props.source, *since_page_ms) }{ " " }
                 <span id="threads" data-threads={props.threads.to_string()}>
                     { texts.threads(props.threads) }

@@ -93,6 +93,9 @@ pub enum ModelState {
     Ready {
         /// Milliseconds from opening the page until the model was ready.
         since_page_ms: f64,
+        /// Milliseconds the worker took to load it (check, expand, parse and optimise),
+        /// a part of `since_page_ms`.
+        load_ms: f64,
     },
     /// Could not be had, or the worker stopped.
     Failed(ModelProblem),

@@ -233,6 +233,7 @@ struct Accepted {
     files: Rc<ModelFiles>,
     source: ModelSource,
     since_page_ms: f64,
+    load_ms: f64,
 }
 
 /// A download or disk read of model files under way.
@@ -421,9 +422,9 @@ impl<F> Session<F> {
                 self.worker = Worker::Listening;
                 self.pump(effects);
             }
-            WorkerOutput::ModelReady { .. } => {
+            WorkerOutput::ModelReady { load_ms } => {
                 if let Some((files, source)) = self.take_posted_model() {
-                    self.model_ready(files, source, effects);
+                    self.model_ready(files, source, load_ms, effects);
                 }
             }
             WorkerOutput::ModelFailed(failure) => {
@@ -565,6 +566,7 @@ impl<F> Session<F> {
         &mut self,
         files: Rc<ModelFiles>,
         source: ModelSource,
+        load_ms: f64,
         effects: &mut Vec<Effect<F>>,
     ) {
         let since_page_ms = (self.clock)();
@@ -572,10 +574,14 @@ impl<F> Session<F> {
             files,
             source: source.clone(),
             since_page_ms,
+            load_ms,
         });
         if self.fetching.is_none() && self.waiting_model().is_none() {
             self.source = source;
-            self.model = ModelState::Ready { since_page_ms };
+            self.model = ModelState::Ready {
+                since_page_ms,
+                load_ms,
+            };
             self.refused = None;
         }
         self.pump(effects);
@@ -594,6 +600,7 @@ impl<F> Session<F> {
                 self.source = accepted.source.clone();
                 self.model = ModelState::Ready {
                     since_page_ms: accepted.since_page_ms,
+                    load_ms: accepted.load_ms,
                 };
                 self.refused = Some(problem);
                 self.pump(effects);

@@ -237,7 +237,8 @@ fn the_model_waits_until_the_worker_listens() {
     assert_eq!(
         session.model(),
         &ModelState::Ready {
-            since_page_ms: 1500.0
+            since_page_ms: 1500.0,
+            load_ms: 5.0
         }
     );
 }
@@ -623,7 +624,8 @@ fn a_refused_own_model_keeps_the_bundled_one_in_use() {
     assert_eq!(
         session.model(),
         &ModelState::Ready {
-            since_page_ms: 1500.0
+            since_page_ms: 1500.0,
+            load_ms: 5.0
         }
     );
     assert_eq!(

@@ -37,6 +37,7 @@ const THREADS: &str = r#"const t = document.querySelector('#threads');
         status: document.querySelector('#model-status')?.innerText ?? null,
         scripts: window.__workerScripts,
         expected: Math.min(navigator.hardwareConcurrency, 4),
+        load_ms: Number(document.querySelector('#model-ready')?.dataset.loadMs ?? 'NaN'),
     };"#;
 
 /// Opens `server`'s page in a browser that remembers its workers' scripts, waits for the
@@ -72,6 +73,15 @@ async fn classify_images(browser: &Browser, label: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The ready model's panel carries the worker's own load time (`cargo xtask bench` reads it).
+fn assert_worker_load_time(page: &Value) {
+    let load_ms = page["load_ms"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        load_ms > 0.0 && load_ms < MODEL_TIMEOUT.as_millis() as f64,
+        "data-load-ms of #model-ready: {page}"
+    );
+}
+
 #[tokio::test]
 async fn an_isolated_page_classifies_on_threads_like_the_single_threaded_worker() {
     let _turn = one_at_a_time().await;
@@ -81,6 +91,7 @@ async fn an_isolated_page_classifies_on_threads_like_the_single_threaded_worker(
     assert_eq!(single["isolated"], false, "{single}");
     assert_eq!(single["threads"], 1, "{single}");
     assert_eq!(single["scripts"], serde_json::json!(["./worker_loader.js"]));
+    assert_worker_load_time(&single);
     assert!(
         single["text"]
             .as_str()
@@ -102,6 +113,7 @@ async fn an_isolated_page_classifies_on_threads_like_the_single_threaded_worker(
         "./worker_loader.js"
     };
     assert_eq!(threaded["scripts"], serde_json::json!([script]));
+    assert_worker_load_time(&threaded);
     assert!(
         threaded["status"]
             .as_str()
