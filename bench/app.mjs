@@ -10,13 +10,21 @@ import { rendererMemory } from './memory.mjs';
 const TIMEOUT_MS = 600_000;
 
 // Runs in every page before the app: records, in ms since the page was opened
-// (performance.now()), when the model became ready and when the first answer appeared.
+// (performance.now()), when the model's bytes were in the page (the panel says
+// "preparing"), when the model became ready (and how long the worker says its load took)
+// and when the first answer appeared.
 const RECORDER = `
-  window.__bench = { ready: null, firstAnswer: null, failed: null };
+  window.__bench = { downloading: null, downloaded: null, ready: null, workerLoad: null, firstAnswer: null, failed: null };
   new MutationObserver(() => {
     const b = window.__bench;
     const status = document.querySelector('#model-status');
-    if (b.ready === null && status?.dataset.state === 'ready') b.ready = performance.now();
+    if (b.downloading === null && status?.dataset.state === 'downloading') b.downloading = performance.now();
+    if (b.downloaded === null && status?.dataset.state === 'preparing') b.downloaded = performance.now();
+    if (b.ready === null && status?.dataset.state === 'ready') {
+      b.ready = performance.now();
+      const load = Number(document.querySelector('#model-ready')?.dataset.loadMs);
+      b.workerLoad = Number.isFinite(load) ? load : null;
+    }
     if (status?.dataset.state === 'failed') b.failed = status.innerText;
     const error = document.querySelector('article.card[data-state=error]');
     if (error) b.failed = error.innerText;
@@ -65,7 +73,15 @@ async function openAndAnswer(context, url, image) {
   const times = await waitFor(page, 'the first answer',
     () => window.__bench.firstAnswer !== null && window.__bench.ready !== null && window.__bench);
   const controlled = await page.evaluate(() => navigator.serviceWorker?.controller != null);
-  return { page, ready_ms: times.ready, answer_ms: times.firstAnswer, service_worker: controlled };
+  return {
+    page,
+    downloading_ms: times.downloading,
+    downloaded_ms: times.downloaded,
+    ready_ms: times.ready,
+    worker_load_ms: times.workerLoad,
+    answer_ms: times.firstAnswer,
+    service_worker: controlled,
+  };
 }
 
 /**

@@ -289,12 +289,12 @@ fn first_answer(md: &mut String, results: &Value) {
     let size = settings["shipped_size"].as_u64().unwrap_or(0);
     let _ = writeln!(
         md,
-        "## First answer (shipped app, {size}×{size})\n\nms from opening the page (`performance.now()` in it) until the model is ready and until the first card is done; the image is chosen as soon as the file input exists. Median / minimum of {} page loads.\n",
+        "## First answer (shipped app, {size}×{size})\n\nms from opening the page (`performance.now()` in it) until the model's bytes are in the page, until the model is ready and until the first card is done; the image is chosen as soon as the file input exists. \"Worker load\" is the worker's own clock around loading the model (checksum, weight expansion, parse, optimisation), a part of the time to \"model ready\". Median / minimum of {} page loads.\n",
         settings["loads"]
     );
     let _ = writeln!(
         md,
-        "| open | model ready | first answer |\n| --- | --- | --- |"
+        "| open | model bytes in the page | model ready | worker load | first answer |\n| --- | --- | --- | --- | --- |"
     );
     for (name, key) in [
         ("cold (empty profile)", "cold"),
@@ -302,8 +302,10 @@ fn first_answer(md: &mut String, results: &Value) {
     ] {
         let _ = writeln!(
             md,
-            "| {name} | {} | {} |",
+            "| {name} | {} | {} | {} | {} |",
+            cell(Stats::of_field(&runs[key], "downloaded_ms")),
             cell(Stats::of_field(&runs[key], "ready_ms")),
+            cell(Stats::of_field(&runs[key], "worker_load_ms")),
             cell(Stats::of_field(&runs[key], "answer_ms"))
         );
     }
@@ -352,7 +354,7 @@ fn memory(md: &mut String, results: &Value) {
     };
     let _ = writeln!(
         md,
-        "## Memory (app at {size}×{size}, no service worker)\n\nChromium's renderer processes from `/proc`: resident (RSS) and proportional (PSS) set sizes of the largest one — the app's page with its worker, the only page open — and of all of them. `performance.measureUserAgentSpecificMemory()` in the cross-origin isolated page is shown too, but it counts JS heaps only: the worker's wasm memory does not appear in it.\n"
+        "## Memory (app at {size}×{size}, no service worker)\n\nChromium's renderer processes from `/proc`: resident (RSS) and proportional (PSS) set sizes of the largest one — the app's page with its worker, the only page open — and of all of them. `performance.measureUserAgentSpecificMemory()` in the cross-origin isolated page is shown too: it counts the page's and the workers' JS heaps with the buffers they hold, and almost all of it is the workers' (the page's is about 1.5 MB), so it evidently includes the threaded worker's shared wasm memory, which grows with it; compiled code and the renderer's own structures are not in it. A renderer holding only a one-line page is already about 120 MB RSS (58 MB PSS) in this Chromium.\n"
     );
     let _ = writeln!(
         md,
