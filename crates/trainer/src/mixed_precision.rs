@@ -113,18 +113,12 @@ pub fn choose(
                 });
             }
             probes.extend(failing(&deviations, max_diff));
-            ranking = rank_layers(
-                f32_onnx,
-                meta,
-                means,
-                agreement,
-                &probes.iter().copied().collect::<Vec<_>>(),
-                &storage,
-            )?;
+            // New probes: the ranking is measured again on them below.
+            ranking.clear();
         }
         let mut next = take_next(&mut ranking, &storage, &layers);
         if next.is_none() && !fully_exact(&storage, &layers) {
-            // Every ranked layer has moved once since it was measured: measure again.
+            // New probes, or every ranked layer has moved once since it was measured.
             ranking = rank_layers(
                 f32_onnx,
                 meta,
