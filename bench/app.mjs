@@ -10,8 +10,8 @@ import { rendererMemory } from './memory.mjs';
 const TIMEOUT_MS = 600_000;
 
 // Runs in every page before the app: records, in ms since the page was opened
-// (performance.now()), when the model's bytes were in the page (the panel says
-// "preparing"), when the model became ready (and how long the worker says its load took)
+// (performance.now()), when the ONNX download started (the panel says "downloading"), when
+// its bytes were in the page ("preparing"), when the model became ready (and how long the worker says its load took)
 // and when the first answer appeared.
 const RECORDER = `
   window.__bench = { downloading: null, downloaded: null, ready: null, workerLoad: null, firstAnswer: null, failed: null };
