@@ -205,8 +205,9 @@ fn failing(deviations: &[Deviation], max_diff: f32) -> Vec<usize> {
         .collect()
 }
 
-/// The layers of `storage` ordered by how far each one alone, in its current storage with
-/// the rest f32, moves the `probes` (the largest |Δp| first).
+/// The layers of `storage` that can still move up the ladder, ordered by how far each one
+/// alone, in its current storage with the rest f32, moves the `probes` (the largest |Δp|
+/// first).
 fn rank_layers(
     f32_onnx: &[u8],
     meta: &ModelMeta,
@@ -216,7 +217,9 @@ fn rank_layers(
     storage: &BTreeMap<String, Storage>,
 ) -> Result<Vec<String>> {
     let mut scored = Vec::with_capacity(storage.len());
-    for (layer, current) in storage {
+    // A layer already in f16 cannot move, so measuring it would only cost a load.
+    let movable = storage.iter().filter(|(_, s)| s.finer(true).is_some());
+    for (layer, current) in movable {
         let storage = |name: &str| match name == layer {
             true => *current,
             false => Storage::F32,
